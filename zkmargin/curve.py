@@ -1,0 +1,208 @@
+"""BN254 curve wrapper: the one module that imports py_ecc.
+
+Points cross module boundaries as plain Python ints in affine form, so that data types,
+serializers and tests never depend on py_ecc's internal representation:
+
+- G1: ``(x, y)`` with ``x, y`` in Fq, or ``None`` for the point at infinity;
+- G2: ``((x0, x1), (y0, y1))`` meaning ``x = x0 + x1*u`` over Fq2 = Fq[u]/(u^2 + 1), or ``None``.
+
+py_ecc's ``optimized_bn128`` (homogeneous projective coordinates) does the arithmetic. It is slow
+(a G1 scalar multiplication costs milliseconds): this module is the reference implementation that
+the numba kernels are tested against, and the verifier's base-install path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from py_ecc.optimized_bn128 import optimized_curve as _c
+from py_ecc.optimized_bn128 import optimized_pairing as _p
+
+from zkmargin.field import Q, R
+
+__all__ = [
+    "G1Point",
+    "G2Point",
+    "G1_GENERATOR",
+    "G2_GENERATOR",
+    "TWIST_B",
+    "g1_add",
+    "g1_neg",
+    "g1_mul",
+    "g1_lincomb",
+    "g1_is_on_curve",
+    "g2_add",
+    "g2_neg",
+    "g2_mul",
+    "g2_lincomb",
+    "g2_is_on_curve",
+    "g2_in_subgroup",
+    "pairing_product_is_one",
+]
+
+G1Point = tuple[int, int] | None
+G2Point = tuple[tuple[int, int], tuple[int, int]] | None
+
+G1_GENERATOR: tuple[int, int] = (1, 2)
+G2_GENERATOR: tuple[tuple[int, int], tuple[int, int]] = (
+    (
+        10857046999023057135944570762232829481370756359578518086990519993285655852781,
+        11559732032986387107991004021392285783925812861821192530917403151452391805634,
+    ),
+    (
+        8495653923123431417604973247489272438418190587263600148770280649306958101930,
+        4082367875863433681332203403145435568316851327593401208105741076214120093531,
+    ),
+)
+#: b' = 3 / (9 + u), the twist's coefficient, as (c0, c1).
+TWIST_B: tuple[int, int] = (
+    19485874751759354771024239261021720505790618469301721065564631296452457478373,
+    266929791119991161246907387137283842545076965332900288569378510910307636690,
+)
+
+
+# --- conversions to and from py_ecc ----------------------------------------------------------
+
+def _g1_to_py(p: G1Point) -> Any:
+    if p is None:
+        return _c.Z1
+    return (_c.FQ(p[0]), _c.FQ(p[1]), _c.FQ.one())
+
+
+def _g1_from_py(p: Any) -> G1Point:
+    if _c.is_inf(p):
+        return None
+    x, y = _c.normalize(p)
+    return (int(x), int(y))
+
+
+def _g2_to_py(p: G2Point) -> Any:
+    if p is None:
+        return _c.Z2
+    (x0, x1), (y0, y1) = p
+    return (_c.FQ2([x0, x1]), _c.FQ2([y0, y1]), _c.FQ2.one())
+
+
+def _g2_from_py(p: Any) -> G2Point:
+    if _c.is_inf(p):
+        return None
+    x, y = _c.normalize(p)
+    xc = x.coeffs
+    yc = y.coeffs
+    return ((int(xc[0]), int(xc[1])), (int(yc[0]), int(yc[1])))
+
+
+# --- G1 --------------------------------------------------------------------------------------
+
+def g1_is_on_curve(p: G1Point) -> bool:
+    """True for infinity or for coordinates in [0, q) satisfying y^2 = x^3 + 3."""
+    if p is None:
+        return True
+    x, y = p
+    if not (0 <= x < Q and 0 <= y < Q):
+        return False
+    return (y * y - x * x * x - 3) % Q == 0
+
+
+def g1_add(p: G1Point, q: G1Point) -> G1Point:
+    return _g1_from_py(_c.add(_g1_to_py(p), _g1_to_py(q)))
+
+
+def g1_neg(p: G1Point) -> G1Point:
+    if p is None:
+        return None
+    return (p[0], (-p[1]) % Q)
+
+
+def g1_mul(p: G1Point, k: int) -> G1Point:
+    """Scalar multiplication; ``k`` is reduced mod r (G1 has prime order r)."""
+    k %= R
+    if p is None or k == 0:
+        return None
+    return _g1_from_py(_c.multiply(_g1_to_py(p), k))
+
+
+def g1_lincomb(points: Sequence[G1Point], scalars: Iterable[int]) -> G1Point:
+    """Sum of k_i * P_i, naively (skips zero scalars; scalar one costs one addition)."""
+    acc = _c.Z1
+    for p, k in zip(points, scalars, strict=True):
+        k %= R
+        if k == 0 or p is None:
+            continue
+        pp = _g1_to_py(p)
+        acc = _c.add(acc, pp if k == 1 else _c.multiply(pp, k))
+    return _g1_from_py(acc)
+
+
+# --- G2 --------------------------------------------------------------------------------------
+
+def g2_is_on_curve(p: G2Point) -> bool:
+    """True for infinity or for coordinates in [0, q) satisfying y^2 = x^3 + 3/(9+u)."""
+    if p is None:
+        return True
+    (x0, x1), (y0, y1) = p
+    if not all(0 <= v < Q for v in (x0, x1, y0, y1)):
+        return False
+    x = _c.FQ2([x0, x1])
+    y = _c.FQ2([y0, y1])
+    return bool(y * y - x * x * x == _c.b2)
+
+
+def g2_in_subgroup(p: G2Point) -> bool:
+    """True when ``r * P`` is the point at infinity (P in the prime-order subgroup).
+
+    The twist's group has order r * c with a large cofactor c, so a point on the twist is not
+    automatically in G2; py_ecc never checks this. Precondition: ``g2_is_on_curve(p)``.
+    """
+    if p is None:
+        return True
+    return bool(_c.is_inf(_c.multiply(_g2_to_py(p), R)))
+
+
+def g2_add(p: G2Point, q: G2Point) -> G2Point:
+    return _g2_from_py(_c.add(_g2_to_py(p), _g2_to_py(q)))
+
+
+def g2_neg(p: G2Point) -> G2Point:
+    if p is None:
+        return None
+    (x0, x1), (y0, y1) = p
+    return ((x0, x1), ((-y0) % Q, (-y1) % Q))
+
+
+def g2_mul(p: G2Point, k: int) -> G2Point:
+    """Scalar multiplication; ``k`` is reduced mod r (precondition: P in G2)."""
+    k %= R
+    if p is None or k == 0:
+        return None
+    return _g2_from_py(_c.multiply(_g2_to_py(p), k))
+
+
+def g2_lincomb(points: Sequence[G2Point], scalars: Iterable[int]) -> G2Point:
+    acc = _c.Z2
+    for p, k in zip(points, scalars, strict=True):
+        k %= R
+        if k == 0 or p is None:
+            continue
+        pp = _g2_to_py(p)
+        acc = _c.add(acc, pp if k == 1 else _c.multiply(pp, k))
+    return _g2_from_py(acc)
+
+
+# --- pairing ---------------------------------------------------------------------------------
+
+def pairing_product_is_one(pairs: Sequence[tuple[G1Point, G2Point]]) -> bool:
+    """True when prod e(P_i, Q_i) == 1: one Miller loop per pair, one final exponentiation.
+
+    Preconditions (the caller validates untrusted points first): every P_i on G1, every Q_i on
+    the twist and in G2. Pairs with an infinity factor contribute 1.
+    """
+    f = _p.FQ12.one()
+    for p, q in pairs:
+        if p is None or q is None:
+            continue
+        f = f * _p.miller_loop(
+            _p.twist(_g2_to_py(q)), _p.cast_point_to_fq12(_g1_to_py(p)), final_exponentiate=False
+        )
+    return bool(_p.final_exponentiate(f) == _p.FQ12.one())

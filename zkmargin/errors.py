@@ -1,0 +1,75 @@
+"""The errors zkmargin raises. Every one names what was wrong (file, field, value).
+
+A verifier returns ``False`` only for a well-formed proof that fails the pairing check; malformed
+input raises one of the ``MalformedInputError`` subclasses below.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ZkMarginError",
+    "MalformedInputError",
+    "MalformedJSONError",
+    "FileFormatError",
+    "PublicInputOutOfRangeError",
+    "PublicInputCountError",
+    "PointNotOnCurveError",
+    "PointNotInSubgroupError",
+    "IdentityPointError",
+    "CircuitError",
+    "UnsatisfiedConstraintError",
+    "HintError",
+]
+
+
+class ZkMarginError(Exception):
+    """Base class of every error zkmargin raises on purpose."""
+
+
+class MalformedInputError(ZkMarginError, ValueError):
+    """Untrusted input (a proof, a key, public inputs, a file) is not well formed."""
+
+
+class MalformedJSONError(MalformedInputError):
+    """A JSON document is not valid JSON or lacks / mistypes a field. Names the file and field."""
+
+
+class FileFormatError(MalformedInputError):
+    """A binary file (.r1cs, .wtns, .zkey, .ptau) is truncated or has a wrong header/section."""
+
+
+class PublicInputOutOfRangeError(MalformedInputError):
+    """A public input is negative or not below the scalar field order r."""
+
+
+class PublicInputCountError(MalformedInputError):
+    """The number of public inputs differs from the verifying key's."""
+
+
+class PointNotOnCurveError(MalformedInputError):
+    """A point's coordinates are out of range or do not satisfy the curve equation."""
+
+
+class PointNotInSubgroupError(MalformedInputError):
+    """A G2 point lies on the twist curve but outside the prime-order subgroup."""
+
+
+class IdentityPointError(MalformedInputError):
+    """A proof element is the point at infinity (never produced by an honest prover)."""
+
+
+class CircuitError(ZkMarginError):
+    """A circuit is defined or assigned inconsistently (missing field, wrong shape, bad value)."""
+
+
+class HintError(CircuitError):
+    """A named hint failed or returned the wrong number of values."""
+
+
+class UnsatisfiedConstraintError(ZkMarginError):
+    """A witness violates a constraint; the message gives its index, scope path and values."""
+
+    def __init__(self, message: str, index: int = -1, label: str = "") -> None:
+        super().__init__(message)
+        self.index = index
+        self.label = label
