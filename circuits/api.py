@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Union
 
 from zkmargin.errors import CircuitError, HintError, UnsatisfiedConstraintError
 from zkmargin.field import R
@@ -117,7 +116,7 @@ class Var:
         return f"Var(lc={self.lc}, value={self.value})"
 
 
-VarLike = Union[Var, int]
+VarLike = Var | int
 
 
 class API:
