@@ -97,9 +97,10 @@ class ConstraintSystem:
         for i, v in enumerate(witness):
             if not 0 <= v < self.prime:
                 raise UnsatisfiedConstraintError(f"witness value of wire {self._wname(i)} is not in [0, r): {v}")
-        i = self.first_unsatisfied(witness)
-        if i is None:
+        bad = self.first_unsatisfied(witness)
+        if bad is None:
             return
+        i = bad
         a, b, c = self.constraints[i]
         av, bv, cv = eval_lc(a, witness), eval_lc(b, witness), eval_lc(c, witness)
         label = self.labels[i] if i < len(self.labels) else ""

@@ -66,7 +66,7 @@ def test_h_values_interpolate_a_multiple_of_z():
         assert _eval_poly(p, pow(w, i, R)) == 0
     # and it is A*B - C for the interpolants of a, b, a*b
     ca, cb = qap.intt(a), qap.intt(b)
-    cc = qap.intt([x * y % R for x, y in zip(a, b)])
+    cc = qap.intt([x * y % R for x, y in zip(a, b, strict=True)])
     x = rng.randrange(R)
     assert _eval_poly(p, x) == (_eval_poly(ca, x) * _eval_poly(cb, x) - _eval_poly(cc, x)) % R
 

@@ -11,10 +11,10 @@ import dataclasses
 import random
 
 import pytest
-from zkmargin.verifier import PreparedVerifyingKey, prepare_verifying_key, verify
 
 from zkmargin.curve import G1_GENERATOR, G2_GENERATOR, g1_add, g2_mul
 from zkmargin.field import R
+from zkmargin.verifier import PreparedVerifyingKey, prepare_verifying_key, verify
 
 
 def test_valid_proof_verifies_with_prepared_key(pvk3, public3, proof3) -> None:

@@ -10,8 +10,6 @@ import dataclasses
 import logging
 
 import pytest
-from zkmargin.verifier import PreparedVerifyingKey, prepare_verifying_key, verify
-from zkmargin.verifier.groth16_verify import validate_proof
 
 from zkmargin.curve import G2_GENERATOR, g2_neg
 from zkmargin.errors import (
@@ -24,6 +22,8 @@ from zkmargin.errors import (
 )
 from zkmargin.field import Q, R
 from zkmargin.groth16 import Proof
+from zkmargin.verifier import PreparedVerifyingKey, prepare_verifying_key, verify
+from zkmargin.verifier.groth16_verify import validate_proof
 
 pytestmark = pytest.mark.usefixtures("no_pairing")
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run the whole test-suite: installs zkmargin[prover,dev] into .venv and the node cross-check
+# tools (snarkjs, circomlibjs, solc) into tests/node, then runs pytest twice: the full suite, and
+# the numba kernel tests again with the JIT disabled (their pure-Python execution path).
+# Extra arguments go to the first pytest run, e.g. scripts/test.sh -m "not slow" -x
+source "$(dirname "$0")/_env.sh"
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f tests/node/node_modules/.zkmargin-stamp ] || [ tests/node/package.json -nt tests/node/node_modules/.zkmargin-stamp ]; then
+    echo "==> installing node cross-check tools into tests/node" >&2
+    (cd tests/node && npm install --no-audit --no-fund --loglevel=error >&2)
+    touch tests/node/node_modules/.zkmargin-stamp
+  fi
+else
+  echo "==> npm not found: cross-checks against snarkjs/circomlibjs/solc will be skipped" >&2
+fi
+pytest "$@"
+if compgen -G "tests/prover/test_kernels_*.py" >/dev/null; then
+  echo "==> kernel tests with NUMBA_DISABLE_JIT=1" >&2
+  NUMBA_DISABLE_JIT=1 pytest -q -p no:cacheprovider tests/prover -k "kernels" -m "not slow"
+fi

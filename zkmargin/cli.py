@@ -1,0 +1,394 @@
+"""The ``zkmargin`` command line.
+
+Every command reads and writes snarkjs-compatible files. Errors print one line naming the file
+and the field at fault and exit with status 2; ``verify`` exits 0 for a valid proof and 1 for an
+invalid one. Heavy modules (numba, the prover) are imported only by the commands that need them,
+so ``zkmargin verify`` runs on the base install (py_ecc + click).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from zkmargin.errors import ZkMarginError
+
+__all__ = ["main", "BUILTIN_CIRCUITS"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Built-in circuits by short name (``module:Class`` works for any other).
+BUILTIN_CIRCUITS = {
+    "cross-simple": "zkmargin.circuits.margin.cross_simple:CrossMarginSimple",
+}
+
+
+class CliError(click.ClickException):
+    """A one-line error (exit status 2)."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"zkmargin: error: {self.format_message()}", err=True)
+
+
+def _friendly(fn: F) -> F:
+    """Turn the errors a user can cause into one line naming the file or field, exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ZkMarginError as e:
+            raise CliError(str(e)) from e
+        except FileNotFoundError as e:
+            raise CliError(f"{e.filename}: file not found") from e
+        except IsADirectoryError as e:
+            raise CliError(f"{e.filename}: is a directory, expected a file") from e
+        except PermissionError as e:
+            raise CliError(f"{e.filename}: permission denied") from e
+        except OSError as e:
+            raise CliError(f"{getattr(e, 'filename', '') or ''}: {e.strerror or e}") from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo_kv(pairs: list[tuple[str, Any]]) -> None:
+    width = max(len(k) for k, _ in pairs)
+    for k, v in pairs:
+        click.echo(f"  {k:<{width}}  {v}")
+
+
+# --- circuit references --------------------------------------------------------------------
+
+def _load_circuit_class(ref: str) -> type:
+    target = BUILTIN_CIRCUITS.get(ref, ref)
+    if ":" not in target:
+        raise CliError(
+            f"unknown circuit {ref!r}: use one of {sorted(BUILTIN_CIRCUITS)} or 'package.module:ClassName'"
+        )
+    mod_name, _, cls_name = target.partition(":")
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as e:
+        raise CliError(f"circuit {ref!r}: cannot import module {mod_name!r}: {e}") from e
+    cls = getattr(mod, cls_name, None)
+    from zkmargin.circuits import Circuit
+
+    if not (isinstance(cls, type) and issubclass(cls, Circuit)):
+        raise CliError(f"circuit {ref!r}: {cls_name!r} in {mod_name!r} is not a zkmargin Circuit class")
+    return cls
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise CliError(f"--param {item!r}: expected NAME=VALUE, e.g. -p n_positions=4")
+        try:
+            out[name] = int(value)
+        except ValueError:
+            raise CliError(f"--param {name}: expected an integer, got {value!r}") from None
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    from zkmargin.serialize import read_json_file
+
+    return read_json_file(path)
+
+
+def _to_int_tree(value: Any, where: str) -> Any:
+    """Decimal strings and ints (possibly nested in lists) to ints; anything else is an error."""
+    if isinstance(value, list):
+        return [_to_int_tree(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, bool):
+        raise CliError(f"{where}: expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        s = value.strip()
+        if s.lstrip("-").isdigit() and s.count("-") <= 1 and not s.startswith("--"):
+            return int(s)
+    raise CliError(f"{where}: expected an integer or a decimal string, got {value!r:.60}")
+
+
+def _instantiate(ref: str, params: tuple[str, ...], input_path: Path | None) -> Any:
+    cls = _load_circuit_class(ref)
+    kwargs: dict[str, Any] = dict(_parse_params(params))
+    if input_path is not None:
+        data = _read_json(input_path)
+        if not isinstance(data, dict):
+            raise CliError(f"{input_path}: expected a JSON object of field values")
+        fields = getattr(cls, "_fields", {})
+        for name, value in data.items():
+            if name not in fields:
+                raise CliError(f"{input_path}: {name}: not a field of {cls.__name__} (fields: {list(fields)})")
+            kwargs[name] = _to_int_tree(value, f"{input_path}: {name}")
+    return cls(**kwargs)
+
+
+# --- the commands --------------------------------------------------------------------------
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-v phases, -vv debug).")
+@click.version_option(package_name="zkmargin")
+def main(verbose: int) -> None:
+    """zkmargin: prove in zero knowledge that a hidden portfolio meets a margin rule.
+
+    \b
+    Groth16 over BN254; every file is snarkjs-compatible (.r1cs, .wtns, .zkey,
+    verification_key.json, proof.json, public.json).
+
+    \b
+    A whole round trip on the demo circuit:
+      zkmargin compile cross-simple -p n_positions=2 -p n_assets=2 -o build/cross.r1cs
+      zkmargin setup build/cross.r1cs --zkey build/cross.zkey --vk build/verification_key.json
+      zkmargin prove cross-simple -p n_positions=2 -p n_assets=2 --input input.json \\
+          --zkey build/cross.zkey --proof build/proof.json --public build/public.json
+      zkmargin verify build/verification_key.json build/public.json build/proof.json
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+_circuit_arg = click.argument("circuit", metavar="CIRCUIT")
+_param_opt = click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+    help="A circuit parameter (repeatable), e.g. -p n_positions=4.",
+)
+
+
+@main.command("compile")
+@_circuit_arg
+@_param_opt
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the .r1cs file.")
+@_friendly
+def compile_cmd(circuit: str, params: tuple[str, ...], output: Path) -> None:
+    """Compile CIRCUIT to an iden3 .r1cs file and print its size.
+
+    CIRCUIT is a built-in name (cross-simple) or 'package.module:ClassName'.
+
+    \b
+    Example:
+      zkmargin compile cross-simple -p n_positions=4 -p n_assets=2 -o build/cross.r1cs
+    """
+    from zkmargin.circuits import compile_circuit
+    from zkmargin.serialize import write_r1cs
+
+    c = _instantiate(circuit, params, None)
+    t = time.perf_counter()
+    cs = compile_circuit(c)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_r1cs(cs, output)
+    click.echo(f"compiled {type(c).__name__} in {time.perf_counter() - t:.2f}s -> {output}")
+    _echo_kv([("constraints", cs.n_constraints), ("public inputs", cs.n_public),
+              ("private wires", cs.n_private), ("wires", cs.n_wires), ("shape digest", cs.digest()[:16])])
+
+
+@main.command("setup")
+@click.argument("r1cs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--zkey", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the proving key (.zkey, snarkjs format).")
+@click.option("--vk", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write verification_key.json.")
+@_friendly
+def setup_cmd(r1cs: Path, zkey: Path, vk: Path) -> None:
+    """Development setup: proving and verifying keys for a compiled .r1cs.
+
+    The toxic waste comes from the OS's random generator and is never written anywhere, but it
+    was on this machine: keys from this command are for development. Production keys come from a
+    powers-of-tau ceremony and phase-2 contributions (snarkjs groth16 setup + zkey contribute);
+    zkmargin proves with such a .zkey unchanged.
+
+    \b
+    Example:
+      zkmargin setup build/cross.r1cs --zkey build/cross.zkey --vk build/verification_key.json
+    """
+    import warnings
+
+    from zkmargin.prover import DevelopmentSetupWarning, setup
+    from zkmargin.serialize import read_r1cs, write_verifying_key, write_zkey
+
+    cs = read_r1cs(r1cs)
+    click.echo(f"setup for {r1cs}: {cs.n_constraints} constraints, {cs.n_public} public inputs", err=True)
+    click.echo("warning: development setup; production keys come from a ceremony", err=True)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevelopmentSetupWarning)
+        pk, vkey = setup(cs)
+    for p in (zkey, vk):
+        p.parent.mkdir(parents=True, exist_ok=True)
+    write_zkey(pk, zkey)
+    write_verifying_key(vkey, vk)
+    click.echo(f"setup done in {time.perf_counter() - t:.2f}s (domain 2^{pk.domain_size.bit_length() - 1})")
+    _echo_kv([("proving key", zkey), ("verifying key", vk)])
+
+
+@main.command("prove")
+@click.argument("circuit", metavar="CIRCUIT", required=False)
+@_param_opt
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON object with a value for every public and secret field of CIRCUIT.")
+@click.option("--witness", "wtns", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Prove from a .wtns file instead (e.g. circom's), without CIRCUIT.")
+@click.option("--zkey", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The proving key (.zkey) from zkmargin setup or snarkjs.")
+@click.option("--proof", "proof_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("proof.json"),
+              show_default=True, help="Where to write proof.json.")
+@click.option("--public", "public_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("public.json"), show_default=True, help="Where to write public.json.")
+@click.option("--save-witness", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the witness as a .wtns file.")
+@_friendly
+def prove_cmd(circuit: str | None, params: tuple[str, ...], input_path: Path | None, wtns: Path | None,
+              zkey: Path, proof_path: Path, public_path: Path, save_witness: Path | None) -> None:
+    """Prove that the values in --input satisfy CIRCUIT, with the proving key --zkey.
+
+    The witness is checked against the constraints before any proving: a violated constraint is
+    reported by its scope path (e.g. 'surplus/...') and no proof file is written.
+
+    \b
+    Examples:
+      zkmargin prove cross-simple -p n_positions=2 -p n_assets=2 --input input.json \\
+          --zkey build/cross.zkey --proof build/proof.json --public build/public.json
+      zkmargin prove --witness circom.wtns --zkey circom.zkey
+    """
+    from zkmargin.prover import PhaseTimings, prove
+    from zkmargin.serialize import read_wtns, read_zkey, write_proof, write_public_inputs, write_wtns
+
+    if (circuit is None) == (wtns is None):
+        raise CliError("give either CIRCUIT with --input, or --witness FILE.wtns")
+    cs = None
+    t = time.perf_counter()
+    if circuit is not None:
+        from zkmargin.circuits import build
+
+        if input_path is None:
+            raise CliError("CIRCUIT needs --input FILE.json with the field values")
+        c = _instantiate(circuit, params, input_path)
+        cs, witness = build(c)
+    else:
+        assert wtns is not None
+        witness = read_wtns(wtns)
+    t_wit = time.perf_counter() - t
+    pk = read_zkey(zkey)
+    if cs is not None and (cs.n_wires != pk.n_wires or cs.n_public != pk.n_public):
+        raise CliError(
+            f"{zkey}: the key is for {pk.n_wires} wires / {pk.n_public} public inputs, the circuit has "
+            f"{cs.n_wires} / {cs.n_public}: were the same parameters used for compile and prove?"
+        )
+    tm = PhaseTimings()
+    proof, public = prove(pk, witness, cs, timings=tm)
+    for p in (proof_path, public_path):
+        p.parent.mkdir(parents=True, exist_ok=True)
+    write_proof(proof, proof_path)
+    write_public_inputs(public, public_path)
+    if save_witness is not None:
+        write_wtns(witness, save_witness)
+    click.echo(f"proved in {time.perf_counter() - t:.2f}s (witness {t_wit:.2f}s, "
+               + ", ".join(f"{k} {v:.2f}s" for k, v in tm.phases.items()) + ")")
+    _echo_kv([("proof", proof_path), ("public inputs", public_path)])
+
+
+@main.command("verify")
+@click.argument("vk_path", metavar="VERIFICATION_KEY", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("public_path", metavar="PUBLIC", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("proof_path", metavar="PROOF", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly
+def verify_cmd(vk_path: Path, public_path: Path, proof_path: Path) -> None:
+    """Check PROOF for the PUBLIC inputs against VERIFICATION_KEY (snarkjs JSON files).
+
+    Exit status 0: valid. 1: a well-formed proof that does not verify. 2: malformed input (the
+    message names the file and field: a point off the curve, a public input >= r, ...).
+    Needs only the base install (py_ecc + click).
+
+    \b
+    Example:
+      zkmargin verify build/verification_key.json build/public.json build/proof.json
+    """
+    from zkmargin.serialize import load_proof, load_public_inputs, load_verifying_key
+    from zkmargin.verifier import verify
+
+    vk = load_verifying_key(vk_path)
+    public = load_public_inputs(public_path)
+    proof = load_proof(proof_path)
+    t = time.perf_counter()
+    ok = verify(vk, public, proof)
+    dt = time.perf_counter() - t
+    if ok:
+        click.echo(f"OK: the proof is valid for {len(public)} public inputs ({dt:.2f}s)")
+        return
+    click.echo(f"INVALID: the proof does not verify for these public inputs ({dt:.2f}s)")
+    sys.exit(1)
+
+
+@main.group("export")
+def export_group() -> None:
+    """Export for on-chain verification: a Solidity verifier, or calldata for one proof."""
+
+
+@export_group.command("solidity")
+@click.argument("vk_path", metavar="VERIFICATION_KEY", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("Verifier.sol"),
+              show_default=True, help="Where to write the contract.")
+@click.option("--contract-name", default="Groth16Verifier", show_default=True, help="The contract's name.")
+@_friendly
+def export_solidity_cmd(vk_path: Path, output: Path, contract_name: str) -> None:
+    """Write a Solidity verifier for VERIFICATION_KEY (EIP-196/197 precompiles).
+
+    The contract's verifyProof(uint[2] _pA, uint[2][2] _pB, uint[2] _pC, uint[N] _pubSignals)
+    has snarkjs's ABI; it returns true for a valid proof, false for a well-formed proof that fails,
+    and reverts on malformed input (a public input >= r, a point the precompiles reject).
+
+    \b
+    Example:
+      zkmargin export solidity build/verification_key.json -o Verifier.sol
+      zkmargin export calldata build/proof.json build/public.json
+    """
+    from zkmargin.serialize import load_verifying_key
+    from zkmargin.serialize._io import atomic_write_text
+    from zkmargin.verifier.solidity import export_solidity
+
+    vk = load_verifying_key(vk_path)
+    if not contract_name.isidentifier():
+        raise CliError(f"--contract-name {contract_name!r}: not a valid Solidity identifier")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(output, export_solidity(vk, contract_name=contract_name))
+    click.echo(f"wrote {output}: contract {contract_name}, {vk.n_public} public inputs")
+
+
+@export_group.command("calldata")
+@click.argument("proof_path", metavar="PROOF", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("public_path", metavar="PUBLIC", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly
+def export_calldata_cmd(proof_path: Path, public_path: Path) -> None:
+    """Print the verifyProof arguments for PROOF and PUBLIC, as snarkjs prints them.
+
+    Note the G2 point: calldata orders each Fq2 coordinate imaginary part first, while
+    proof.json writes the real part first; this command does the swap.
+
+    \b
+    Example:
+      zkmargin export calldata build/proof.json build/public.json
+    """
+    from zkmargin.serialize import load_proof, load_public_inputs
+    from zkmargin.verifier.solidity import export_calldata
+
+    click.echo(export_calldata(load_proof(proof_path), load_public_inputs(public_path)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
