@@ -1,4 +1,4 @@
-"""Standard gadgets: bits, range checks, comparisons, selection, signed values, min/max.
+"""Standard gadgets: bits, range checks, comparisons, selection, signed values, min/max, Poseidon.
 
 Conventions (STYLE.md rules 3, 4, 5):
 
@@ -11,13 +11,14 @@ Conventions (STYLE.md rules 3, 4, 5):
 * Each docstring states the constraint cost; tests/circuits/test_std_*.py pin it.
 
 Two functions are reached through their module only, because their names are taken at package
-level: ``select.select`` (``select`` here is the module) and ``signed.abs`` (a builtin).
+level: ``select.select`` (``select`` here is the module) and ``signed.abs`` (a builtin); likewise
+``poseidon.poseidon`` and the commitment/digest twins in ``encoding`` (of ``zkmargin.encoding``).
 
 Hints registered here: "bits.decompose", "is_zero.inverse", "signed.low_inverse",
 "minmax.argmax", "minmax.argmin".
 """
 
-from . import bits, cmp, minmax, rangecheck, select, signed
+from . import bits, cmp, encoding, minmax, poseidon, rangecheck, select, signed
 from .bits import assert_boolean, from_bits, to_bits
 from .cmp import (
     assert_greater,
@@ -46,7 +47,9 @@ __all__ = [
     # modules
     "bits",
     "cmp",
+    "encoding",
     "minmax",
+    "poseidon",
     "rangecheck",
     "select",
     "signed",
