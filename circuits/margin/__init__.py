@@ -1,0 +1,1 @@
+"""Margin models as circuits (the simplified demo model is cross_simple)."""
