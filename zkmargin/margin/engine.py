@@ -1,0 +1,432 @@
+"""The native margin engine: each margin model in exact integer fixed point (no floats).
+
+This module defines the semantics the circuits implement: a circuit for a model must accept
+exactly the (market, portfolio, threshold) triples for which ``evaluate(...).passes`` is True.
+
+Notation: QD, PD, RD are the model's quantity, price and rate decimals, RS = 10**RD. All inputs
+are the integers of ``zkmargin.margin.model`` (sizes and amounts in base units of 10**-QD, prices
+in 10**-PD, values in 10**-(QD+PD) quote, rates in 10**-RD), dense over the model's slots
+(padding slots are 0 and contribute 0). ``|x|`` is the absolute value; ``min``/``max`` are exact.
+
+Progressive brackets (rate brackets of cross / isolated / tiered, haircut tiers of tiered): for a
+value x >= 0, bounds u_0 < u_1 < ... < u_{K-2} (u_{K-1} = infinity) and per-bracket rates w_b,
+
+    P(x) = sum_{b=0}^{K-1} w_b * (c_b - c_{b-1}),   c_b = min(x, u_b),  c_{-1} = 0,  c_{K-1} = x,
+
+i.e. each bracket's rate applies to the part of x inside that bracket (a marginal schedule, like
+income tax brackets). With one bracket P(x) = w_0 * x. Because the loaders make the rates
+nondecreasing, P is also ``max_b (w_b * x - d_b)`` with ``d_b = sum_{a<b} (w_b - w_a) *
+(u_a - u_{a-1})`` (the "maintenance amount" form of exchanges' bracket tables); both forms give
+the same integer. In-circuit: K-1 comparisons of width NOTIONAL_BITS (128) per item.
+
+Every model compares scaled integers: the report's money amounts (equity, requirement, surplus,
+threshold, shortfall, breakdowns) are integers at ``model.report_decimals`` decimals:
+QD + PD + RD for the value models (a value times RS), BD + HD for health. The final check is
+``surplus - threshold >= 0``, a difference D with |D| < 2**203, checked in-circuit as
+``D in [0, 2**SURPLUS_BITS)`` with SURPLUS_BITS = 204 (``zkmargin.margin.limits``).
+
+Bound derivations use the loaders' limits: |size| < 2**63; entries, marks, prices, short option
+minimums < 2**64; |risk| < 2**64; amounts < 2**64; margins and bracket bounds < 2**128; rates
+<= RS < 2**60 (RD <= 18); n_I + n_A <= 2**10; value thresholds < 2**128, health threshold < 2**64.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .decimal import format_amount, parse_decimal
+from .errors import SchemaError
+from .limits import HEALTH_THRESHOLD_BITS, THRESHOLD_BITS
+from .model import InstrumentData, Market, Portfolio, RateBracket, TierBracket, VenueModel
+
+__all__ = ["MarginReport", "PositionLine", "AssetLine", "evaluate", "progressive", "parse_threshold"]
+
+
+@dataclass(frozen=True)
+class PositionLine:
+    """One held position (size != 0) in a report. Money amounts at the report's decimals.
+
+    Attributes:
+        index: the 0-based instrument slot. instrument: its symbol. size: signed, base units.
+        notional: |size| * mark * RS. upnl: size * (mark - entry) * RS.
+        requirement: the bracket requirement P(|size| * mark) (cross, isolated, tiered; 0 for scenario).
+        margin: the isolated margin * RS (isolated; else 0).
+        surplus: margin + upnl - requirement (isolated; else None).
+    """
+
+    index: int
+    instrument: str
+    size: int
+    notional: int
+    upnl: int
+    requirement: int
+    margin: int = 0
+    surplus: int | None = None
+
+
+@dataclass(frozen=True)
+class AssetLine:
+    """One asset with collateral or debt in a report. Money amounts at the report's decimals.
+
+    Attributes:
+        index: the 0-based asset slot. asset: its symbol.
+        amount: collateral amount, base units. value: its value (value models: amount * price * RS;
+            health: the rounded-down base value * 10**HD).
+        weighted: the value after haircut (cross, scenario) or tiers (tiered); None for health,
+            whose weighting is rounded once over the sum.
+        debt: debt amount (health), base units. debt_value: its rounded-up base value * 10**HD.
+    """
+
+    index: int
+    asset: str
+    amount: int
+    value: int
+    weighted: int | None
+    debt: int = 0
+    debt_value: int = 0
+
+
+@dataclass(frozen=True)
+class MarginReport:
+    """The outcome of one margin check.
+
+    Money amounts are ints at ``decimals`` decimals (``model.report_decimals``).
+
+    Attributes:
+        model: the margin model (cross, isolated, scenario, health, tiered).
+        decimals: decimals of every money amount below.
+        equity: cross / scenario / tiered: collateral after haircuts plus uPnL; isolated: the sum of
+            margin + uPnL over held positions; health: weighted collateral * 10**HD.
+        requirement: cross / tiered: sum of bracket requirements; scenario: max(worst loss, floor, 0);
+            isolated: sum over held positions; health: h * debt.
+        surplus: equity - requirement, except isolated: the smallest per-position surplus (the
+            binding position's), 0 without held positions.
+        threshold: what ``surplus`` must reach: the public threshold * RS; 0 for health (there the
+            public threshold h is inside the requirement).
+        public_threshold: the public input as given, at ``model.threshold_decimals``.
+        passes: ``surplus >= threshold`` (isolated without held positions: True).
+        shortfall: ``max(0, threshold - surplus)`` (0 when it passes).
+        binding: scenario: 0-based index of the worst scenario (first on ties); isolated: 0-based
+            instrument slot of the position with the smallest surplus (first on ties); else None.
+        binding_label: what sets the requirement or fails, 1-based for people: "scenario 13",
+            "short option minimum", "position 2 (ETH-PERP)"; "" when nothing binds.
+        health_factor: health only: weighted collateral / debt as an exact Fraction (None: no debt).
+        scenario_losses: scenario only: the portfolio loss in each scenario * RS (negative: a gain).
+        floor: scenario only: the short option minimum * RS (0 when off).
+        positions, assets: per-item breakdowns (held positions; assets with collateral or debt).
+    """
+
+    model: str
+    decimals: int
+    equity: int
+    requirement: int
+    surplus: int
+    threshold: int
+    public_threshold: int
+    passes: bool
+    shortfall: int
+    binding: int | None = None
+    binding_label: str = ""
+    health_factor: Fraction | None = None
+    health_decimals: int = 0
+    scenario_losses: tuple[int, ...] = ()
+    floor: int = 0
+    positions: tuple[PositionLine, ...] = ()
+    assets: tuple[AssetLine, ...] = ()
+
+    def amount(self, x: int) -> str:
+        """``x`` (at the report's decimals) as a human amount, e.g. "6,620.00"."""
+        return format_amount(x, self.decimals)
+
+    def explain(self) -> str:
+        """A one-line human account: which rule failed (or held) and by how much, in decimal units.
+
+        Returns:
+            e.g. ``"scenario margin: requirement 6,620.00 exceeds equity 5,000.00 by 1,620.00;
+            binding scenario 13"``.
+        """
+        if self.model == "health":
+            return self._explain_health()
+        title = {"cross": "cross margin", "isolated": "isolated margin", "scenario": "scenario margin",
+                 "tiered": "tiered-collateral margin"}[self.model]
+        a = self.amount
+        if self.model == "isolated":
+            line = next((p for p in self.positions if p.index == self.binding), None)
+            if line is None:
+                return f"{title}: passes: no open position"
+            title = f"{title}: {self.binding_label}"
+            equity, requirement, what = line.margin + line.upnl, line.requirement, "margin + uPnL"
+        else:
+            equity, requirement, what = self.equity, self.requirement, "equity"
+        suffix = f"; binding {self.binding_label}" if self.binding_label and self.model == "scenario" else ""
+        if self.passes:
+            return (f"{title}: passes: {what} {a(equity)} covers requirement {a(requirement)}, surplus "
+                    f"{a(self.surplus)} (threshold {a(self.threshold)}){suffix}")
+        if self.surplus < 0:
+            msg = f"{title}: requirement {a(requirement)} exceeds {what} {a(equity)} by {a(-self.surplus)}"
+            if self.threshold:
+                msg += f" (short of the threshold {a(self.threshold)} by {a(self.shortfall)})"
+            return msg + suffix
+        return (f"{title}: surplus {a(self.surplus)} ({what} {a(equity)} - requirement {a(requirement)}) is "
+                f"below the threshold {a(self.threshold)} by {a(self.shortfall)}{suffix}")
+
+    def _explain_health(self) -> str:
+        hd = self.health_decimals
+        h = format_amount(self.public_threshold, hd)
+        weighted = format_amount(self.equity, self.decimals)
+        debt = format_amount(sum(line.debt_value for line in self.assets), self.decimals)
+        if self.health_factor is None:
+            return f"health factor: passes: no debt (weighted collateral {weighted})"
+        hf = _ratio(self.health_factor)
+        if self.passes:
+            return f"health factor: passes: {hf} >= required {h} (weighted collateral {weighted}, debt {debt})"
+        return (f"health factor: {hf} is below the required {h}: weighted collateral {weighted} is short of "
+                f"{h} x debt {debt} = {self.amount(self.requirement)} by {self.amount(self.shortfall)}")
+
+
+def _ratio(x: Fraction, digits: int = 4) -> str:
+    """A Fraction >= 0 rounded down to ``digits`` decimals (exact values lose no digits)."""
+    return format_amount(x.numerator * 10**digits // x.denominator, digits, min_decimals=2)
+
+
+def progressive(x: int, bounds: Sequence[int | None], rates: Sequence[int]) -> int:
+    """The progressive bracket function P(x) of the module docstring.
+
+    Args:
+        x: the value (>= 0).
+        bounds: the K ``up_to`` bounds, strictly increasing, the last None (unbounded).
+        rates: the K per-bracket rates (any ints; the loaders make them nondecreasing).
+    Returns:
+        ``sum_b rates[b] * (min(x, bounds[b]) - min(x, bounds[b-1]))`` (with min(x, None) = x).
+    Raises:
+        ValueError: bounds and rates differ in length.
+    """
+    if len(bounds) != len(rates):
+        raise ValueError(f"{len(bounds)} bounds but {len(rates)} rates")
+    total = prev = 0
+    for u, w in zip(bounds, rates, strict=True):
+        c = x if u is None else min(x, u)
+        total += w * (c - prev)
+        prev = c
+    return total
+
+
+def parse_threshold(model: VenueModel, threshold: int | str) -> int:
+    """The public threshold as an integer at ``model.threshold_decimals``, range-checked.
+
+    Args:
+        model: the venue model. threshold: an int (already at threshold decimals) or a decimal
+            string ("1.30" for a health factor, "1000" quote for the value models).
+    Returns:
+        The int: 0 <= t < 2**128 (value models) or < 2**64 (health).
+    Raises:
+        SchemaError: a malformed string, a negative or too large value. TypeError: neither int nor str.
+    """
+    bits = HEALTH_THRESHOLD_BITS if model.margin_model == "health" else THRESHOLD_BITS
+    if isinstance(threshold, str):
+        return parse_decimal(threshold, model.threshold_decimals, path="threshold", bits=bits)
+    if isinstance(threshold, bool):
+        raise TypeError("threshold: expected an int or a decimal string, got a bool")
+    t = operator.index(threshold)
+    if not 0 <= t < 1 << bits:
+        raise SchemaError("", "threshold", f"{t} is out of range [0, 2^{bits})")
+    return t
+
+
+def evaluate(model: VenueModel, market: Market, portfolio: Portfolio, threshold: int | str) -> MarginReport:
+    """Evaluate a portfolio against a venue's margin rule, exactly.
+
+    Args:
+        model: the venue model; market, portfolio: documents loaded against it.
+        threshold: the public threshold: an int at ``model.threshold_decimals`` or a decimal string.
+            Value models: the surplus required, in quote (value decimals QD + PD). Health: the
+            required health factor h (health decimals HD).
+    Returns:
+        The MarginReport.
+    Raises:
+        SchemaError: market or portfolio belong to another model; a bad threshold.
+    """
+    for what, mid in (("market", market.model_id), ("portfolio", portfolio.model_id)):
+        if mid != model.model_id:
+            raise SchemaError(what, "model_id", f"{mid!r} does not match the venue model {model.model_id!r}")
+    t = parse_threshold(model, threshold)
+    kind = model.margin_model
+    if kind == "health":
+        return _health(model, market, portfolio, t)
+    if kind == "isolated":
+        return _isolated(model, market, portfolio, t)
+    return _pooled(model, market, portfolio, t)
+
+
+def _rates(model: VenueModel, brackets: tuple[RateBracket, ...]) -> list[int]:
+    if model.requirement == "initial":
+        return [b.initial for b in brackets]
+    return [b.maintenance for b in brackets]
+
+
+def _requirement(model: VenueModel, ins: InstrumentData, notional: int) -> int:
+    """P(notional) over the instrument's rate brackets, at the chosen basis (initial / maintenance)."""
+    return progressive(notional, [b.up_to for b in ins.rate_brackets], _rates(model, ins.rate_brackets))
+
+
+def _tier_value(model: VenueModel, tiers: tuple[TierBracket, ...], value: int) -> int:
+    """P(value) with weights RS - haircut_b over the asset's tiers."""
+    rs = model.rate_scale
+    return progressive(value, [b.up_to for b in tiers], [rs - b.haircut for b in tiers])
+
+
+def _report(model: VenueModel, t: int, equity: int, requirement: int, surplus: int, threshold: int,
+            **kw: object) -> MarginReport:
+    passes = bool(kw.pop("passes", surplus >= threshold))
+    return MarginReport(model=model.margin_model, decimals=model.report_decimals, equity=equity,
+                        requirement=requirement, surplus=surplus, threshold=threshold, public_threshold=t,
+                        passes=passes, shortfall=0 if passes else threshold - surplus, **kw)  # type: ignore[arg-type]
+
+
+def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
+    """cross, tiered and scenario: one pool of collateral against the whole portfolio.
+
+    Equity (all three), scaled by RS, with a_j, p_j the collateral amount and price of asset j and
+    s_i, m_i, e_i the size, mark and entry of instrument i::
+
+        E = sum_j C_j + RS * sum_i s_i * (m_i - e_i)
+        cross, scenario: C_j = a_j * p_j * (RS - haircut_j)
+        tiered:          C_j = P_tiers_j(a_j * p_j)  with weights RS - haircut_{j,b}
+
+    (uPnL convention: collateral excludes premiums and variation not yet settled; entry is the
+    trade price, so size * (mark - entry) is the position's value change, for futures and options.)
+
+    Requirement, scaled by RS::
+
+        cross, tiered: Q = sum_i P_rates_i(|s_i| * m_i)   (rates: initial or maintenance, per the model)
+        scenario:      loss_s = -sum_i s_i * risk_i[s]                 (value units; a gain is negative)
+                       floor  = sum_i max(-s_i, 0) * som_i             (0 when the floor is off)
+                       Q = RS * max(0, max_s loss_s, floor)
+
+    Check: ``E - Q >= RS * T``; surplus = E - Q, threshold = RS * T (report decimals QD + PD + RD).
+
+    Bounds: C_j <= RS * a_j * p_j < 2**188; |RS * s * (m - e)| < 2**187; |E| < 2**198 (at most 2**10
+    items); P_rates(N) <= RS * N < 2**187 (N = |s| * m < 2**127), Q < 2**197; |loss_s|, floor <
+    2**137 (signed width LOSS_BITS); RS * T < 2**188; |E - Q - RS * T| < 2**199.
+    """
+    rs, kind = model.rate_scale, model.margin_model
+    sizes, entries = portfolio.sizes(model), portfolio.entries(model)
+    amounts = portfolio.collateral_amounts(model)
+    equity, requirement = 0, 0
+    position_lines, asset_lines = [], []
+    for j, asset in enumerate(market.assets):
+        a = amounts[j]
+        value = a * asset.price
+        weighted = _tier_value(model, asset.tiers, value) if kind == "tiered" else value * (rs - asset.haircut)
+        equity += weighted
+        if a:
+            asset_lines.append(AssetLine(j, asset.symbol, a, value * rs, weighted))
+    for i, ins in enumerate(market.instruments):
+        s = sizes[i]
+        upnl = rs * s * (ins.mark - entries[i])
+        notional = abs(s) * ins.mark
+        req = _requirement(model, ins, notional) if kind != "scenario" else 0
+        equity += upnl
+        requirement += req
+        if s:
+            position_lines.append(PositionLine(i, ins.symbol, s, notional * rs, upnl, req))
+    extra: dict[str, object] = {}
+    if kind == "scenario":
+        losses = [-sum(sizes[i] * ins.risk_array[sc] for i, ins in enumerate(market.instruments))
+                  for sc in range(model.n_scenarios)]
+        floor = sum(max(-sizes[i], 0) * ins.short_option_minimum for i, ins in enumerate(market.instruments)) \
+            if model.short_option_floor else 0
+        worst = max(range(len(losses)), key=lambda sc: (losses[sc], -sc))  # first index on ties
+        requirement = rs * max(0, losses[worst], floor)
+        if requirement == 0:
+            label = ""
+        elif floor > losses[worst]:
+            label = "short option minimum"
+        else:
+            label = f"scenario {worst + 1}"
+        extra = {"binding": worst, "binding_label": label, "scenario_losses": tuple(rs * x for x in losses),
+                 "floor": rs * floor}
+    return _report(model, t, equity, requirement, equity - requirement, rs * t,
+                   positions=tuple(position_lines), assets=tuple(asset_lines), **extra)
+
+
+def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
+    """isolated: every held position carries its own margin and must pass on its own.
+
+    For each slot i with s_i != 0 (a slot with size 0 is not held and is not checked; in-circuit
+    ``active_i = 1 - is_zero(s_i)`` selects it), with margin M_i (value units)::
+
+        D_i = RS * M_i + RS * s_i * (m_i - e_i) - P_rates_i(|s_i| * m_i) - RS * T  >= 0
+
+    i.e. the threshold T applies to every held position's surplus. The report's surplus is
+    min_i (RS * M_i + RS * s_i * (m_i - e_i) - P_rates_i(|s_i| * m_i)) over held positions, binding
+    the first slot attaining it; with no held position the check is vacuous (passes, surplus 0).
+
+    Bounds: RS * M_i < 2**188, |RS * s * (m - e)| < 2**187, P_rates < 2**187, RS * T < 2**188, so
+    |D_i| < 2**190.
+    """
+    rs = model.rate_scale
+    sizes, entries, margins = portfolio.sizes(model), portfolio.entries(model), portfolio.margins(model)
+    lines = []
+    for i, ins in enumerate(market.instruments):
+        s = sizes[i]
+        if not s:
+            continue
+        notional = abs(s) * ins.mark
+        upnl = rs * s * (ins.mark - entries[i])
+        req = _requirement(model, ins, notional)
+        margin = rs * margins[i]
+        lines.append(PositionLine(i, ins.symbol, s, notional * rs, upnl, req, margin, margin + upnl - req))
+    if not lines:
+        return _report(model, t, 0, 0, 0, rs * t, passes=True)
+    worst = min(lines, key=lambda p: (p.surplus, p.index))
+    assert worst.surplus is not None
+    return _report(model, t, sum(p.margin + p.upnl for p in lines), sum(p.requirement for p in lines),
+                   worst.surplus, rs * t, binding=worst.index,
+                   binding_label=f"position {worst.index + 1} ({worst.instrument})", positions=tuple(lines))
+
+
+def _health(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
+    """health (lending): weighted collateral must cover h times the debt.
+
+    With a_j, d_j the collateral and debt amounts of asset j, p_j its price, lt_j its liquidation
+    threshold (10**-RD), BD the base decimals and Z = 10**(QD + PD - BD) (so a value a * p in
+    10**-(QD+PD) becomes base units of 10**-BD), h the public threshold (10**-HD)::
+
+        cv_j = floor(a_j * p_j / Z)          collateral value, rounded DOWN (against the borrower)
+        dv_j = ceil(d_j * p_j / Z)           debt value, rounded UP (against the borrower)
+        W    = floor(sum_j cv_j * lt_j / RS) weighted collateral, rounded DOWN once over the sum
+        D    = sum_j dv_j
+        check: W * 10**HD - h * D >= 0
+
+    Values are converted to the base currency as Aave v3's GenericLogic does (amount * price /
+    10**asset decimals), rounding in the protocol's favour as Aave v3.5 does for balances (collateral
+    down, debt up); the health factor itself is never rounded: the comparison is exact.
+    The report's equity is W * 10**HD, requirement h * D, threshold 0 (decimals BD + HD); the
+    health factor is the Fraction W / D. In-circuit each floor / ceil is a hinted quotient with a
+    range-checked remainder: ``a * p = cv * Z + rem, 0 <= rem < Z``; ``d * p + rem = dv * Z``,
+    ``0 <= rem < Z``; ``sum cv * lt = W * RS + rem, 0 <= rem < RS``.
+
+    Bounds: a * p, d * p < 2**128 so cv, dv < 2**128 and Z <= 10**36 < 2**120; sum cv * lt < 2**198;
+    W, D < 2**138; W * 10**HD < 2**198; h * D < 2**202 (h < 2**64); |W * 10**HD - h * D| < 2**203.
+    """
+    rs, hd = model.rate_scale, model.health_decimals
+    z = 10 ** (model.value_decimals - model.base_decimals)
+    amounts, debts = portfolio.collateral_amounts(model), portfolio.debt_amounts(model)
+    weighted_sum, debt_total, lines = 0, 0, []
+    for j, asset in enumerate(market.assets):
+        cv = amounts[j] * asset.price // z
+        dv = -(-debts[j] * asset.price // z)
+        weighted_sum += cv * asset.liquidation_threshold
+        debt_total += dv
+        if amounts[j] or debts[j]:
+            lines.append(AssetLine(j, asset.symbol, amounts[j], cv * 10**hd, None, debts[j], dv * 10**hd))
+    w = weighted_sum // rs
+    hf = Fraction(w, debt_total) if debt_total else None
+    equity, requirement = w * 10**hd, t * debt_total
+    return _report(model, t, equity, requirement, equity - requirement, 0, health_factor=hf,
+                   health_decimals=hd, assets=tuple(lines))
+

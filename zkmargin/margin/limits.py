@@ -1,0 +1,86 @@
+"""Bounds of every integer in the margin models: what the loaders enforce and circuits rely on.
+
+All quantities are Python ints (exact); the margin engine never uses floats. The loaders in
+``zkmargin.margin.schema`` refuse any value outside these bounds, so every document they return
+satisfies them, and every intermediate of ``zkmargin.margin.engine`` stays below the bounds stated
+here (derivations in the engine's docstrings).
+
+Notation: QD, PD, RD = quantity, price and rate decimals of the venue model; RS = 10**RD (the
+rate scale: a rate of 1 = 100 % is the integer RS); n_I, n_A = instrument and asset slots.
+
+Secret (account) values, which a circuit MUST range-check before use:
+
+* position size: signed, ``|size| < 2**SIZE_BITS`` (``zkmargin.circuits.std.signed`` width 63);
+* entry price: ``0 <= entry < 2**PRICE_BITS``;
+* collateral and debt amount: ``0 <= amount < 2**AMOUNT_BITS``;
+* isolated margin: ``0 <= margin < 2**VALUE_BITS``.
+
+Public (market) values are bound by the market digest to a document these loaders validated, so
+their bounds hold without in-circuit checks (a circuit may still check them):
+
+* marks, asset prices, short option minimums: ``0 <= x < 2**PRICE_BITS``;
+* risk array entries: signed, ``|x| < 2**RISK_BITS``;
+* rates, haircuts, liquidation thresholds: ``0 <= x <= RS``, RD <= MAX_DECIMALS so RS < 2**60;
+* bracket bounds (``up_to``): ``0 < x < 2**VALUE_BITS``;
+* the public threshold: ``0 <= t < 2**THRESHOLD_BITS`` (value models), ``< 2**HEALTH_THRESHOLD_BITS``
+  (health).
+
+Shape: ``n_I + n_A <= MAX_ITEMS`` (2**10), brackets and tiers ``<= MAX_BRACKETS``, scenarios
+``<= MAX_SCENARIOS``. Every model's final comparison is ``D >= 0`` for an integer D with
+``|D| < 2**(SURPLUS_BITS - 1)``; a circuit checks it as ``D in [0, 2**SURPLUS_BITS)``, which also
+rejects a negative D (as a field element it is r - |D| > 2**253).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MAX_DECIMALS",
+    "MAX_ITEMS",
+    "MAX_BRACKETS",
+    "MAX_SCENARIOS",
+    "SIZE_BITS",
+    "PRICE_BITS",
+    "AMOUNT_BITS",
+    "RISK_BITS",
+    "VALUE_BITS",
+    "EPOCH_BITS",
+    "THRESHOLD_BITS",
+    "HEALTH_THRESHOLD_BITS",
+    "NOTIONAL_BITS",
+    "LOSS_BITS",
+    "SURPLUS_BITS",
+    "MAX_DECIMAL_STRING",
+]
+
+#: Largest quantity, price, rate and health-factor decimals (so RS = 10**RD < 2**60).
+MAX_DECIMALS = 18
+#: Largest n_instruments + n_assets of one venue model.
+MAX_ITEMS = 1 << 10
+#: Largest number of rate brackets per instrument, and of haircut tiers per asset.
+MAX_BRACKETS = 16
+#: Largest number of scenarios of a risk array.
+MAX_SCENARIOS = 256
+#: |size| < 2**SIZE_BITS (signed position sizes, in base units).
+SIZE_BITS = 63
+#: Prices (marks, entries, asset prices, short option minimums) are below 2**PRICE_BITS.
+PRICE_BITS = 64
+#: Collateral and debt amounts are below 2**AMOUNT_BITS.
+AMOUNT_BITS = 64
+#: |risk array entry| < 2**RISK_BITS (signed P&L per unit).
+RISK_BITS = 64
+#: Values (bracket bounds, isolated margins) are below 2**VALUE_BITS, in value units 10**-(QD+PD).
+VALUE_BITS = 128
+#: Market epochs are below 2**EPOCH_BITS.
+EPOCH_BITS = 64
+#: The public threshold of the value models (cross, isolated, scenario, tiered): below 2**128.
+THRESHOLD_BITS = 128
+#: The public threshold of the health model (the required health factor): below 2**64.
+HEALTH_THRESHOLD_BITS = 64
+#: |size| * price < 2**NOTIONAL_BITS: notionals and collateral values (a bracket comparison width).
+NOTIONAL_BITS = 128
+#: |portfolio scenario loss| and the short option floor are below 2**LOSS_BITS (signed width).
+LOSS_BITS = 137
+#: Width of every model's final range check; every final difference D has |D| < 2**203.
+SURPLUS_BITS = 204
+#: Longest decimal string accepted (far above any value in range; bounds int() work).
+MAX_DECIMAL_STRING = 100

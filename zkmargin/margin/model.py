@@ -1,0 +1,579 @@
+"""The three margin documents as data: venue model, market data, portfolio.
+
+Objects here are plain frozen dataclasses of ints and strings. Build them with the validating
+loaders of ``zkmargin.margin.schema`` (which accept a path or a dict); an object the loaders
+returned satisfies every bound of ``zkmargin.margin.limits`` and every cross-document rule (known
+symbols, sizes), which the engine and ``to_field_elements`` rely on.
+
+Units. QD, PD, RD are the model's quantity, price and rate decimals; RS = 10**RD.
+
+* sizes, collateral and debt amounts: integers in base units of 10**-QD (one "unit" of an
+  instrument is 10**QD base units: one contract, one coin);
+* prices (marks, entries, asset prices, risk array entries, short option minimums): quote per
+  unit, integers of 10**-PD;
+* values (quantity x price; bracket bounds, isolated margins, value thresholds): integers of
+  10**-(QD+PD) quote, the *value unit*;
+* rates, haircuts, liquidation thresholds: integers of 10**-RD (RS is 100 %).
+
+Field-element vectors (what the circuits hash)
+-----------------------------------------------
+
+``Market.to_field_elements(model)`` is the preimage of the public ``market_digest``
+(``zkmargin.encoding.market_digest``), ``Portfolio.to_field_elements(model)`` the account state
+that ``zkmargin.encoding.commitment(values, salt)`` binds. Every element is an int in [0, r);
+signed values (sizes, risk array entries) are encoded as ``v mod r``. Vectors are dense over the
+model's slots in the model's order (``model.instruments`` then zero padding up to
+``n_instruments``; ``model.assets`` then padding up to ``n_assets``); padding slots are all 0.
+2-D segments are row-major, one row per slot. ``market_layout`` / ``account_layout`` give the
+segments by name and shape; the vector is their concatenation in that order.
+
+Market header (16 elements, always first; unused entries 0):
+
+====  ==============================================================================
+ 0    format version (1)
+ 1    model code: cross 1, isolated 2, scenario 3, health 4, tiered 5
+ 2    venue id: ``zkmargin.encoding.short_string(venue)``
+ 3    epoch
+ 4-6  quantity, price, rate decimals (QD, PD, RD)
+ 7-8  n_instruments, n_assets (0 where the model has none)
+ 9    n_rate_brackets K (cross, isolated, tiered)
+ 10   requirement basis: initial 1, maintenance 2 (cross, isolated, tiered)
+ 11   n_tiers T (tiered)
+ 12   n_scenarios S (scenario)
+ 13   short option floor: 1 on, 0 off (scenario)
+ 14   base decimals BD (health)
+ 15   health decimals HD (health)
+====  ==============================================================================
+
+Market segments after the header, by model (K-1 bounds per row: the last bracket is unbounded):
+
+* cross:    marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K],
+            prices[n_A], haircuts[n_A]
+* isolated: marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K]
+* scenario: marks[n_I], risk[n_I][S] (signed), short_option_minimums[n_I] (only when the floor is
+            on), prices[n_A], haircuts[n_A]
+* health:   prices[n_A], liquidation_thresholds[n_A]
+* tiered:   marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K],
+            prices[n_A], tier_bounds[n_A][T-1], tier_haircuts[n_A][T]
+
+Account segments (no header; the commitment's own length and tag fix the domain):
+
+* cross, scenario, tiered: sizes[n_I] (signed), entries[n_I], amounts[n_A]
+* isolated:                sizes[n_I] (signed), entries[n_I], margins[n_I]
+* health:                  collateral[n_A], debts[n_A]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from zkmargin.encoding import short_string
+from zkmargin.field import from_signed
+
+from .decimal import format_decimal
+from .errors import SchemaError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MODEL_KINDS",
+    "MODEL_CODES",
+    "REQUIREMENT_CODES",
+    "HEADER_LENGTH",
+    "ModelSpec",
+    "MODEL_SPECS",
+    "VenueModel",
+    "RateBracket",
+    "TierBracket",
+    "InstrumentData",
+    "AssetData",
+    "Market",
+    "Position",
+    "Holding",
+    "Portfolio",
+    "market_layout",
+    "account_layout",
+    "layout_length",
+]
+
+#: Version of the three document formats and of the field-element vectors.
+FORMAT_VERSION = 1
+#: The margin models, in code order.
+MODEL_KINDS = ("cross", "isolated", "scenario", "health", "tiered")
+#: Header code of each margin model.
+MODEL_CODES = {kind: i + 1 for i, kind in enumerate(MODEL_KINDS)}
+#: Header code of the requirement basis (0: the model has no margin rates).
+REQUIREMENT_CODES = {"initial": 1, "maintenance": 2}
+#: Elements of the market header.
+HEADER_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which parts of the documents a margin model uses."""
+
+    instruments: bool  # instrument slots, positions with sizes and entries
+    assets: bool  # asset slots, collateral
+    rates: bool  # per-instrument rate brackets and the initial/maintenance choice
+    haircuts: bool  # flat per-asset haircut
+    tiers: bool  # per-asset haircut tiers
+    scenarios: bool  # risk arrays (and the optional short option floor)
+    health: bool  # liquidation thresholds, debts, base and health decimals
+    margins: bool  # per-position isolated margin
+
+
+MODEL_SPECS: dict[str, ModelSpec] = {
+    "cross": ModelSpec(True, True, True, True, False, False, False, False),
+    "isolated": ModelSpec(True, False, True, False, False, False, False, True),
+    "scenario": ModelSpec(True, True, False, True, False, True, False, False),
+    "health": ModelSpec(False, True, False, False, False, False, True, False),
+    "tiered": ModelSpec(True, True, True, False, True, False, False, False),
+}
+
+
+@dataclass(frozen=True)
+class VenueModel:
+    """A venue's margin model: kind, circuit sizes, symbols, decimals, parameters.
+
+    Sizes a model does not use are 0 (``n_assets`` of isolated, ``n_scenarios`` of cross, ...);
+    ``requirement`` is "" and ``short_option_floor`` False where they do not apply.
+    """
+
+    model_id: str
+    venue: str
+    margin_model: str
+    instruments: tuple[str, ...]
+    assets: tuple[str, ...]
+    n_instruments: int
+    n_assets: int
+    n_rate_brackets: int
+    n_tiers: int
+    n_scenarios: int
+    quantity_decimals: int
+    price_decimals: int
+    rate_decimals: int
+    base_decimals: int = 0
+    health_decimals: int = 0
+    requirement: str = ""
+    short_option_floor: bool = False
+    description: str = ""
+    _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index["instruments"] = {s: i for i, s in enumerate(self.instruments)}
+        self._index["assets"] = {s: i for i, s in enumerate(self.assets)}
+
+    @property
+    def spec(self) -> ModelSpec:
+        """What the margin model uses (``MODEL_SPECS[margin_model]``)."""
+        return MODEL_SPECS[self.margin_model]
+
+    @property
+    def rate_scale(self) -> int:
+        """RS = 10**rate_decimals: the integer that stands for a rate of 100 %."""
+        return 10**self.rate_decimals
+
+    @property
+    def value_decimals(self) -> int:
+        """QD + PD: decimals of values (quantity x price), bracket bounds, isolated margins."""
+        return self.quantity_decimals + self.price_decimals
+
+    @property
+    def threshold_decimals(self) -> int:
+        """Decimals of the public threshold: HD for health, QD + PD for the other models."""
+        return self.health_decimals if self.margin_model == "health" else self.value_decimals
+
+    @property
+    def report_decimals(self) -> int:
+        """Decimals of the money amounts of a MarginReport: BD + HD (health), QD + PD + RD (others)."""
+        if self.margin_model == "health":
+            return self.base_decimals + self.health_decimals
+        return self.value_decimals + self.rate_decimals
+
+    def instrument_index(self, symbol: str) -> int:
+        """The 0-based slot of an instrument symbol. Raises KeyError for an unknown symbol."""
+        return self._index["instruments"][symbol]
+
+    def asset_index(self, symbol: str) -> int:
+        """The 0-based slot of an asset symbol. Raises KeyError for an unknown symbol."""
+        return self._index["assets"][symbol]
+
+    def header(self, epoch: int) -> list[int]:
+        """The 16-element market header for ``epoch`` (see the module docstring)."""
+        return [
+            FORMAT_VERSION,
+            MODEL_CODES[self.margin_model],
+            short_string(self.venue),
+            epoch,
+            self.quantity_decimals,
+            self.price_decimals,
+            self.rate_decimals,
+            self.n_instruments,
+            self.n_assets,
+            self.n_rate_brackets,
+            REQUIREMENT_CODES.get(self.requirement, 0),
+            self.n_tiers,
+            self.n_scenarios,
+            int(self.short_option_floor),
+            self.base_decimals,
+            self.health_decimals,
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (``kind: "venue_model"``), canonical: ``load_model(m.to_dict()) == m``."""
+        spec = self.spec
+        sizes: dict[str, int] = {}
+        if spec.instruments:
+            sizes["n_instruments"] = self.n_instruments
+        if spec.assets:
+            sizes["n_assets"] = self.n_assets
+        if spec.rates:
+            sizes["n_rate_brackets"] = self.n_rate_brackets
+        if spec.tiers:
+            sizes["n_tiers"] = self.n_tiers
+        if spec.scenarios:
+            sizes["n_scenarios"] = self.n_scenarios
+        decimals = {"quantity": self.quantity_decimals, "price": self.price_decimals, "rate": self.rate_decimals}
+        if spec.health:
+            decimals |= {"base": self.base_decimals, "health": self.health_decimals}
+        params: dict[str, Any] = {}
+        if spec.rates:
+            params["requirement"] = self.requirement
+        if spec.scenarios:
+            params["short_option_floor"] = self.short_option_floor
+        doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "venue_model", "model_id": self.model_id,
+                               "venue": self.venue, "margin_model": self.margin_model}
+        if self.description:
+            doc["description"] = self.description
+        doc["sizes"] = sizes
+        if spec.instruments:
+            doc["instruments"] = list(self.instruments)
+        if spec.assets:
+            doc["assets"] = list(self.assets)
+        doc["decimals"] = decimals
+        doc["parameters"] = params
+        return doc
+
+
+@dataclass(frozen=True)
+class RateBracket:
+    """One margin-rate bracket of an instrument: rates on the part of the notional up to ``up_to``.
+
+    ``up_to`` is a value (10**-(QD+PD) quote), None for the last, unbounded bracket; the rates are
+    integers of 10**-RD.
+    """
+
+    up_to: int | None
+    initial: int
+    maintenance: int
+
+
+@dataclass(frozen=True)
+class TierBracket:
+    """One haircut tier of a collateral asset: ``haircut`` on the part of the value up to ``up_to``."""
+
+    up_to: int | None
+    haircut: int
+
+
+@dataclass(frozen=True)
+class InstrumentData:
+    """Market data of one instrument. Fields a model does not use keep their defaults."""
+
+    symbol: str
+    mark: int
+    rate_brackets: tuple[RateBracket, ...] = ()
+    risk_array: tuple[int, ...] = ()
+    short_option_minimum: int = 0
+
+
+@dataclass(frozen=True)
+class AssetData:
+    """Market data of one asset. Fields a model does not use keep their defaults."""
+
+    symbol: str
+    price: int
+    haircut: int = 0
+    liquidation_threshold: int = 0
+    tiers: tuple[TierBracket, ...] = ()
+
+
+def _bounds(brackets: tuple[RateBracket, ...] | tuple[TierBracket, ...], k: int) -> list[int]:
+    """The k-1 finite ``up_to`` bounds of a bracket list (0s for a padding slot)."""
+    if not brackets:
+        return [0] * (k - 1)
+    return [b.up_to or 0 for b in brackets[: k - 1]]
+
+
+@dataclass(frozen=True)
+class Market:
+    """Market data of one epoch; ``instruments`` and ``assets`` in the model's order."""
+
+    venue: str
+    model_id: str
+    epoch: int
+    instruments: tuple[InstrumentData, ...]
+    assets: tuple[AssetData, ...]
+    description: str = ""
+
+    def to_field_elements(self, model: VenueModel) -> list[int]:
+        """The market vector (module docstring): header, then the model's segments, zero-padded.
+
+        Args:
+            model: the venue model this market data was loaded against.
+        Returns:
+            ``layout_length(market_layout(model))`` ints in [0, r).
+        Raises:
+            SchemaError: the market belongs to another model.
+        """
+        _check_same(model, self.model_id, "market")
+        spec, n_i, n_a = model.spec, model.n_instruments, model.n_assets
+        ins = list(self.instruments) + [None] * (n_i - len(self.instruments))
+        ast = list(self.assets) + [None] * (n_a - len(self.assets))
+        seg: dict[str, list[int]] = {"header": model.header(self.epoch)}
+        if spec.instruments:
+            seg["marks"] = [x.mark if x else 0 for x in ins]
+        if spec.rates:
+            k = model.n_rate_brackets
+            seg["rate_bounds"] = [u for x in ins for u in _bounds(x.rate_brackets if x else (), k)]
+            seg["initial_rates"] = [b.initial for x in ins for b in (x.rate_brackets if x else _ZERO_RATES * k)]
+            seg["maintenance_rates"] = [b.maintenance for x in ins
+                                        for b in (x.rate_brackets if x else _ZERO_RATES * k)]
+        if spec.scenarios:
+            s = model.n_scenarios
+            seg["risk"] = [from_signed(v) for x in ins for v in (x.risk_array if x else (0,) * s)]
+            if model.short_option_floor:
+                seg["short_option_minimums"] = [x.short_option_minimum if x else 0 for x in ins]
+        if spec.assets:
+            seg["prices"] = [a.price if a else 0 for a in ast]
+        if spec.haircuts:
+            seg["haircuts"] = [a.haircut if a else 0 for a in ast]
+        if spec.health:
+            seg["liquidation_thresholds"] = [a.liquidation_threshold if a else 0 for a in ast]
+        if spec.tiers:
+            t = model.n_tiers
+            seg["tier_bounds"] = [u for a in ast for u in _bounds(a.tiers if a else (), t)]
+            seg["tier_haircuts"] = [b.haircut for a in ast for b in (a.tiers if a else _ZERO_TIERS * t)]
+        return _concat(seg, market_layout(model))
+
+    def to_dict(self, model: VenueModel) -> dict[str, Any]:
+        """The JSON document (``kind: "market"``), canonical: ``load_market(m.to_dict(model), model) == m``."""
+        spec, pd, rd, vd = model.spec, model.price_decimals, model.rate_decimals, model.value_decimals
+
+        def bound(u: int | None) -> str | None:
+            return None if u is None else format_decimal(u, vd)
+
+        instruments = []
+        for x in self.instruments:
+            d: dict[str, Any] = {"symbol": x.symbol, "mark": format_decimal(x.mark, pd)}
+            if spec.rates:
+                d["rate_brackets"] = [{"up_to": bound(b.up_to), "initial": format_decimal(b.initial, rd),
+                                       "maintenance": format_decimal(b.maintenance, rd)} for b in x.rate_brackets]
+            if spec.scenarios:
+                d["risk_array"] = [format_decimal(v, pd) for v in x.risk_array]
+                if model.short_option_floor:
+                    d["short_option_minimum"] = format_decimal(x.short_option_minimum, pd)
+            instruments.append(d)
+        assets = []
+        for a in self.assets:
+            e: dict[str, Any] = {"symbol": a.symbol, "price": format_decimal(a.price, pd)}
+            if spec.haircuts:
+                e["haircut"] = format_decimal(a.haircut, rd)
+            if spec.health:
+                e["liquidation_threshold"] = format_decimal(a.liquidation_threshold, rd)
+            if spec.tiers:
+                e["tiers"] = [{"up_to": bound(b.up_to), "haircut": format_decimal(b.haircut, rd)} for b in a.tiers]
+            assets.append(e)
+        doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "market", "venue": self.venue,
+                               "model_id": self.model_id, "epoch": self.epoch}
+        if self.description:
+            doc["description"] = self.description
+        if spec.instruments:
+            doc["instruments"] = instruments
+        if spec.assets:
+            doc["assets"] = assets
+        return doc
+
+
+_ZERO_RATES = (RateBracket(0, 0, 0),)
+_ZERO_TIERS = (TierBracket(0, 0),)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A position: instrument symbol, signed size (base units), entry price, isolated margin (value)."""
+
+    instrument: str
+    size: int
+    entry: int
+    margin: int = 0
+
+
+@dataclass(frozen=True)
+class Holding:
+    """An amount (base units) of an asset: collateral or debt."""
+
+    asset: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A trader's account state: positions, collateral and (health) debts, in file order."""
+
+    model_id: str
+    positions: tuple[Position, ...] = ()
+    collateral: tuple[Holding, ...] = ()
+    debts: tuple[Holding, ...] = ()
+    description: str = ""
+
+    def sizes(self, model: VenueModel) -> list[int]:
+        """Signed sizes, dense over the model's instrument slots (0 where no position)."""
+        return self._dense(model, "size")
+
+    def entries(self, model: VenueModel) -> list[int]:
+        """Entry prices, dense over the instrument slots (0 where no position)."""
+        return self._dense(model, "entry")
+
+    def margins(self, model: VenueModel) -> list[int]:
+        """Isolated margins, dense over the instrument slots (0 where no position)."""
+        return self._dense(model, "margin")
+
+    def collateral_amounts(self, model: VenueModel) -> list[int]:
+        """Collateral amounts, dense over the model's asset slots."""
+        return _dense_holdings(model, self.collateral, "collateral")
+
+    def debt_amounts(self, model: VenueModel) -> list[int]:
+        """Debt amounts, dense over the model's asset slots."""
+        return _dense_holdings(model, self.debts, "debts")
+
+    def _dense(self, model: VenueModel, attr: str) -> list[int]:
+        out = [0] * model.n_instruments
+        for k, p in enumerate(self.positions):
+            try:
+                out[model.instrument_index(p.instrument)] = getattr(p, attr)
+            except KeyError:
+                raise SchemaError("portfolio", f"positions[{k}].instrument",
+                                  f"unknown instrument {p.instrument!r}") from None
+        return out
+
+    def to_field_elements(self, model: VenueModel) -> list[int]:
+        """The account vector the commitment binds (module docstring), signed sizes mod r.
+
+        Args:
+            model: the venue model this portfolio was loaded against.
+        Returns:
+            ``layout_length(account_layout(model))`` ints in [0, r).
+        Raises:
+            SchemaError: the portfolio belongs to another model, or names an unknown symbol.
+        """
+        _check_same(model, self.model_id, "portfolio")
+        spec = model.spec
+        seg: dict[str, list[int]] = {}
+        if spec.instruments:
+            seg["sizes"] = [from_signed(s) for s in self.sizes(model)]
+            seg["entries"] = self.entries(model)
+        if spec.margins:
+            seg["margins"] = self.margins(model)
+        if spec.health:
+            seg["collateral"] = self.collateral_amounts(model)
+            seg["debts"] = self.debt_amounts(model)
+        elif spec.assets:
+            seg["amounts"] = self.collateral_amounts(model)
+        return _concat(seg, account_layout(model))
+
+    def to_dict(self, model: VenueModel) -> dict[str, Any]:
+        """The JSON document (``kind: "portfolio"``), canonical: ``load_portfolio(p.to_dict(model), model) == p``."""
+        spec, qd, pd, vd = model.spec, model.quantity_decimals, model.price_decimals, model.value_decimals
+        doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "portfolio", "model_id": self.model_id}
+        if self.description:
+            doc["description"] = self.description
+        if spec.instruments:
+            positions = []
+            for p in self.positions:
+                d = {"instrument": p.instrument, "size": format_decimal(p.size, qd),
+                     "entry": format_decimal(p.entry, pd)}
+                if spec.margins:
+                    d["margin"] = format_decimal(p.margin, vd)
+                positions.append(d)
+            doc["positions"] = positions
+        if spec.assets:
+            doc["collateral"] = [{"asset": h.asset, "amount": format_decimal(h.amount, qd)} for h in self.collateral]
+        if spec.health:
+            doc["debts"] = [{"asset": h.asset, "amount": format_decimal(h.amount, qd)} for h in self.debts]
+        return doc
+
+
+def _dense_holdings(model: VenueModel, holdings: tuple[Holding, ...], name: str) -> list[int]:
+    out = [0] * model.n_assets
+    for k, h in enumerate(holdings):
+        try:
+            out[model.asset_index(h.asset)] = h.amount
+        except KeyError:
+            raise SchemaError("portfolio", f"{name}[{k}].asset", f"unknown asset {h.asset!r}") from None
+    return out
+
+
+def _check_same(model: VenueModel, model_id: str, what: str) -> None:
+    if model_id != model.model_id:
+        raise SchemaError(what, "model_id", f"{model_id!r} does not match the venue model {model.model_id!r}")
+
+
+def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
+    """The segments of the market vector, in order: ``[(name, shape), ...]`` (module docstring)."""
+    spec, n_i, n_a = model.spec, model.n_instruments, model.n_assets
+    out: list[tuple[str, tuple[int, ...]]] = [("header", (HEADER_LENGTH,))]
+    if spec.instruments:
+        out.append(("marks", (n_i,)))
+    if spec.rates:
+        k = model.n_rate_brackets
+        out += [("rate_bounds", (n_i, k - 1)), ("initial_rates", (n_i, k)), ("maintenance_rates", (n_i, k))]
+    if spec.scenarios:
+        out.append(("risk", (n_i, model.n_scenarios)))
+        if model.short_option_floor:
+            out.append(("short_option_minimums", (n_i,)))
+    if spec.assets:
+        out.append(("prices", (n_a,)))
+    if spec.haircuts:
+        out.append(("haircuts", (n_a,)))
+    if spec.health:
+        out.append(("liquidation_thresholds", (n_a,)))
+    if spec.tiers:
+        out += [("tier_bounds", (n_a, model.n_tiers - 1)), ("tier_haircuts", (n_a, model.n_tiers))]
+    return out
+
+
+def account_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
+    """The segments of the account vector, in order: ``[(name, shape), ...]`` (module docstring)."""
+    spec, n_i, n_a = model.spec, model.n_instruments, model.n_assets
+    out: list[tuple[str, tuple[int, ...]]] = []
+    if spec.instruments:
+        out += [("sizes", (n_i,)), ("entries", (n_i,))]
+    if spec.margins:
+        out.append(("margins", (n_i,)))
+    if spec.health:
+        out += [("collateral", (n_a,)), ("debts", (n_a,))]
+    elif spec.assets:
+        out.append(("amounts", (n_a,)))
+    return out
+
+
+def layout_length(layout: list[tuple[str, tuple[int, ...]]]) -> int:
+    """Total number of elements of a layout (the product of each shape, summed)."""
+    total = 0
+    for _, shape in layout:
+        n = 1
+        for d in shape:
+            n *= d
+        total += n
+    return total
+
+
+def _concat(segments: Mapping[str, list[int]], layout: list[tuple[str, tuple[int, ...]]]) -> list[int]:
+    out: list[int] = []
+    for name, shape in layout:
+        values = segments[name]
+        assert len(values) == layout_length([(name, shape)]), (name, len(values), shape)
+        out.extend(values)
+    return out
