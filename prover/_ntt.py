@@ -1,0 +1,248 @@
+"""Number-theoretic transforms over Fr for the numba prover (private; see ``kernels``).
+
+Vectors are ``(n, 4)`` uint64 arrays of Fr elements in Montgomery form, n a power of two. The
+transforms work in place:
+
+- :func:`ntt_inplace`: radix-2 decimation in time (bit-reversal permutation, then log2(n) stages
+  of butterflies, each stage parallel over its n/2 butterflies); natural order in and out.
+  ``out[k] = sum_j a[j] * w^(j*k)`` with the twiddle table ``tw[j] = w^j`` (j < n/2).
+- :func:`reverse_tail`: ``a[1:] = a[:0:-1]``; since ``DFT_{w^-1}(a)[k] = DFT_w(a)[-k]``, an inverse
+  transform is a forward one, this reversal, and a scaling by 1/n (done by the caller, usually
+  fused into :func:`scale_by_powers`).
+- :func:`scale_by_powers`: ``a[i] *= c * g^i``: coset shifts, 1/n scaling, or both at once.
+
+Roots of unity (see ``kernels``): ``w_n = 5^((r-1)/n)``, the convention of ffjavascript/snarkjs
+(``Fr.w[k]``), so evaluation domains line up with snarkjs proving keys.
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from ._field import DISABLE_JIT, fr_add, fr_mul, fr_pow_small, fr_sub
+
+__all__ = [
+    "LOCAL_LOG",
+    "bit_reverse_inplace",
+    "ntt_inplace",
+    "dit_from_bitrev",
+    "dif_to_bitrev",
+    "reverse_tail",
+    "scale_by_powers",
+    "scale_bitrev",
+    "powers",
+]
+
+
+@njit(cache=True, inline="always")
+def _ld(a, i):
+    return (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
+
+
+@njit(cache=True, inline="always")
+def _st(a, i, v):
+    a[i, 0] = v[0]
+    a[i, 1] = v[1]
+    a[i, 2] = v[2]
+    a[i, 3] = v[3]
+
+
+@njit(cache=True)
+def _swap(a, i, j):
+    for k in range(4):
+        t = a[i, k]
+        a[i, k] = a[j, k]
+        a[j, k] = t
+
+
+@njit(cache=True)
+def bit_reverse_inplace(a):
+    """Permute rows of ``a`` (length n = 2^k) into bit-reversed index order."""
+    n = a.shape[0]
+    j = 0
+    for i in range(1, n):
+        bit = n >> 1
+        while j & bit:
+            j ^= bit
+            bit >>= 1
+        j ^= bit
+        if i < j:
+            _swap(a, i, j)
+
+
+@njit(cache=True, parallel=True)
+def _stage(a, tw, m, step):
+    """One butterfly stage: blocks of 2m, twiddle index j*step for offset j in a block."""
+    half = a.shape[0] // 2
+    for b in prange(half):
+        j = b & (m - 1)
+        i0 = 2 * b - j
+        i1 = i0 + m
+        u = _ld(a, i0)
+        if j == 0:
+            v = _ld(a, i1)
+        else:
+            v = fr_mul(_ld(a, i1), _ld(tw, j * step))
+        _st(a, i0, fr_add(u, v))
+        _st(a, i1, fr_sub(u, v))
+
+
+#: Block size (log2 elements) of the cache-local stages: 2^13 elements = 256 KiB, well inside L2.
+#: Without the JIT there is no cache to fit, and a tiny block lets small tests reach both the
+#: block-local and the global stages.
+LOCAL_LOG = 2 if DISABLE_JIT else 13
+
+
+@njit(cache=True)
+def _local_dit(a, tw, lo, size, n):
+    """DIT stages m = 1 .. size/2 on the block a[lo:lo+size] (twiddles of the full n-point table)."""
+    m = 1
+    while m < size:
+        step = n // (2 * m)
+        for k in range(lo, lo + size, 2 * m):
+            for j in range(m):
+                i0 = k + j
+                i1 = i0 + m
+                u = _ld(a, i0)
+                if j == 0:
+                    v = _ld(a, i1)
+                else:
+                    v = fr_mul(_ld(a, i1), _ld(tw, j * step))
+                _st(a, i0, fr_add(u, v))
+                _st(a, i1, fr_sub(u, v))
+        m *= 2
+
+
+@njit(cache=True, parallel=True)
+def _local_dit_blocks(a, tw, size):
+    n = a.shape[0]
+    for blk in prange(n // size):
+        _local_dit(a, tw, blk * size, size, n)
+
+
+@njit(cache=True)
+def _local_dif(a, tw, lo, size, n):
+    """DIF stages m = size/2 .. 1 on the block a[lo:lo+size]."""
+    m = size // 2
+    while m >= 1:
+        step = n // (2 * m)
+        for k in range(lo, lo + size, 2 * m):
+            for j in range(m):
+                i0 = k + j
+                i1 = i0 + m
+                u = _ld(a, i0)
+                v = _ld(a, i1)
+                _st(a, i0, fr_add(u, v))
+                if j == 0:
+                    _st(a, i1, fr_sub(u, v))
+                else:
+                    _st(a, i1, fr_mul(fr_sub(u, v), _ld(tw, j * step)))
+        m //= 2
+
+
+@njit(cache=True, parallel=True)
+def _local_dif_blocks(a, tw, size):
+    n = a.shape[0]
+    for blk in prange(n // size):
+        _local_dif(a, tw, blk * size, size, n)
+
+
+@njit(cache=True, parallel=True)
+def _dif_stage(a, tw, m, step):
+    """One global DIF stage (blocks of 2m), parallel over its n/2 butterflies."""
+    half = a.shape[0] // 2
+    for b in prange(half):
+        j = b & (m - 1)
+        i0 = 2 * b - j
+        i1 = i0 + m
+        u = _ld(a, i0)
+        v = _ld(a, i1)
+        _st(a, i0, fr_add(u, v))
+        if j == 0:
+            _st(a, i1, fr_sub(u, v))
+        else:
+            _st(a, i1, fr_mul(fr_sub(u, v), _ld(tw, j * step)))
+
+
+@njit(cache=True)
+def dit_from_bitrev(a, tw):
+    """DIT transform of a bit-reversed-order input, natural-order output, in place.
+
+    Stages with blocks up to 2^LOCAL_LOG run block by block (in cache, blocks in parallel), the
+    wider ones one parallel pass each.
+    """
+    n = a.shape[0]
+    size = min(n, 1 << LOCAL_LOG)
+    if size > 1:
+        _local_dit_blocks(a, tw, size)
+    m = size
+    while m < n:
+        _stage(a, tw, m, n // (2 * m))
+        m *= 2
+
+
+@njit(cache=True)
+def dif_to_bitrev(a, tw):
+    """DIF transform of a natural-order input, bit-reversed-order output, in place."""
+    n = a.shape[0]
+    size = min(n, 1 << LOCAL_LOG)
+    m = n // 2
+    while m >= size:
+        _dif_stage(a, tw, m, n // (2 * m))
+        m //= 2
+    if size > 1:
+        _local_dif_blocks(a, tw, size)
+
+
+@njit(cache=True)
+def ntt_inplace(a, tw):
+    """Forward transform of ``a`` (n, 4) in place; ``tw`` (>= n/2, 4) holds w_n^j, Montgomery."""
+    bit_reverse_inplace(a)
+    dit_from_bitrev(a, tw)
+
+
+@njit(cache=True, parallel=True)
+def scale_bitrev(a, lo_tab, hi_tab, k):
+    """``a[hi * 2^k + lo] *= lo_tab[lo] * hi_tab[hi]``: a power table indexed in bit-reversed order
+    factored into two small tables (g^rev(i) = (g^(2^h))^rev_k(lo) * g^rev_h(hi))."""
+    n_lo = 1 << k
+    for hi in prange(a.shape[0] >> k):
+        f = _ld(hi_tab, hi)
+        base = hi << k
+        for lo in range(n_lo):
+            i = base + lo
+            _st(a, i, fr_mul(_ld(a, i), fr_mul(_ld(lo_tab, lo), f)))
+
+
+@njit(cache=True)
+def reverse_tail(a):
+    """``a[1:] = a[:0:-1]`` in place (index i <-> n - i)."""
+    n = a.shape[0]
+    for i in range(1, (n + 1) // 2):
+        _swap(a, i, n - i)
+
+
+@njit(cache=True, parallel=True)
+def scale_by_powers(a, c, g, n_chunks):
+    """``a[i] *= c * g^i`` in place (Montgomery elements c, g), in ``n_chunks`` parallel chunks."""
+    n = a.shape[0]
+    for ch in prange(n_chunks):
+        lo = ch * n // n_chunks
+        hi = (ch + 1) * n // n_chunks
+        f = fr_mul(c, fr_pow_small(g, lo))
+        for i in range(lo, hi):
+            _st(a, i, fr_mul(_ld(a, i), f))
+            f = fr_mul(f, g)
+
+
+@njit(cache=True, parallel=True)
+def powers(out, c, g, n_chunks):
+    """``out[i] = c * g^i`` for i < len(out) (Montgomery), in ``n_chunks`` parallel chunks."""
+    n = out.shape[0]
+    for ch in prange(n_chunks):
+        lo = ch * n // n_chunks
+        hi = (ch + 1) * n // n_chunks
+        f = fr_mul(c, fr_pow_small(g, lo))
+        for i in range(lo, hi):
+            _st(out, i, f)
+            f = fr_mul(f, g)
