@@ -81,6 +81,10 @@ def prove_reference(
     Fit for circuits up to about 2^10 constraints (seconds to a minute).
     """
     _validate(pk, witness, cs)
+    if pk.encoded:
+        from zkmargin.serialize import decode_sections
+
+        pk = decode_sections(pk)
     tm = timings or PhaseTimings()
     t = time.perf_counter()
     a, b = qap.evaluate_ab(pk.coeffs, witness, pk.domain_size)
@@ -140,8 +144,20 @@ def prove(
             but late and without saying why).
         rng: TESTS ONLY, seeded blinding.
         timings: collects seconds per phase.
+
+    The numba backend runs when ``zkmargin[prover]`` is installed (see ``backend``); both backends
+    produce proofs of the same distribution.
+
     Raises:
         MalformedInputError: the witness does not fit the key.
         UnsatisfiedConstraintError: the witness violates a constraint of ``cs``.
     """
-    return prove_reference(pk, witness, cs, rng, timings)
+    from .backend import fast_available
+
+    if not fast_available():
+        return prove_reference(pk, witness, cs, rng, timings)
+    from .fast import prove_fast
+
+    _validate(pk, witness, cs)
+    tm = timings or PhaseTimings()
+    return prove_fast(pk, witness, rng=rng, timings=tm.phases)

@@ -135,9 +135,27 @@ def setup(
     t = toxic if toxic is not None else Toxic(rng)
     s = _scalars(cs, t)
     n, n_rows = s["meta"]
+    from .backend import fast_available
+
+    if fast_available():
+        from .fast import setup_fast
+
+        pk, vk = setup_fast(cs, t, s)
+    else:
+        pk, vk = _setup_reference(cs, t, s)
+    log.info("setup: %d constraints, domain 2^%d, %.2fs", cs.n_constraints, n.bit_length() - 1,
+             time.perf_counter() - t0)
+    return pk, vk
+
+
+def _setup_reference(cs: ConstraintSystem, t: Toxic, s: dict[str, list[int]]) -> tuple[ProvingKey, VerifyingKey]:
+    """The group encodings with py_ecc scalar multiplications (the twin of ``fast.setup_fast``)."""
+    n, n_rows = s["meta"]
     g1, g2 = curve.G1_GENERATOR, curve.G2_GENERATOR
-    mul1 = _fixed_base_g1()
-    mul2 = _fixed_base_g2()
+
+    def mul1(ks: Sequence[int]) -> list[curve.G1Point]:
+        return [curve.g1_mul(g1, k) for k in ks]
+
     vk = VerifyingKey(
         alpha_g1=curve.g1_mul(g1, t.alpha),
         beta_g2=curve.g2_mul(g2, t.beta),
@@ -154,29 +172,10 @@ def setup(
         domain_size=n,
         a_query=mul1(s["a"]),
         b_g1_query=mul1(s["b"]),
-        b_g2_query=mul2(s["b"]),
+        b_g2_query=[curve.g2_mul(g2, k) for k in s["b"]],
         h_query=mul1(s["h"]),
         l_query=mul1(s["l"]),
         coeffs=s["entries"],  # type: ignore[arg-type]
         n_rows=n_rows,
     )
-    log.info("setup: %d constraints, domain 2^%d, %.2fs", cs.n_constraints, n.bit_length() - 1,
-             time.perf_counter() - t0)
     return pk, vk
-
-
-def _fixed_base_g1() -> Callable[[Sequence[int]], list[curve.G1Point]]:
-    """k_i * G1 for many k_i: the numba fixed-base kernel when installed, else py_ecc."""
-    try:
-        from .kernels import fixed_base_g1  # noqa: PLC0415 - optional fast path
-    except ImportError:
-        return lambda ks: [curve.g1_mul(curve.G1_GENERATOR, k) for k in ks]
-    return lambda ks: list(fixed_base_g1(curve.G1_GENERATOR, ks))
-
-
-def _fixed_base_g2() -> Callable[[Sequence[int]], list[curve.G2Point]]:
-    try:
-        from .kernels import fixed_base_g2  # noqa: PLC0415 - optional fast path
-    except ImportError:
-        return lambda ks: [curve.g2_mul(curve.G2_GENERATOR, k) for k in ks]
-    return lambda ks: list(fixed_base_g2(curve.G2_GENERATOR, ks))

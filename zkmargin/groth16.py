@@ -71,6 +71,11 @@ class ProvingKey:
     coeffs: list[MatrixEntry] = field(default_factory=list)
     #: Number of constraint rows before padding: R1CS constraints + n_public + 1.
     n_rows: int = 0
+    #: Sections kept in their .zkey encoding instead of the lists above (section id -> bytes: 4 the
+    #: coefficients, 5..9 the point queries, Montgomery little-endian). Large keys travel this way
+    #: between the .zkey file and the numba prover without a round trip through Python ints; the
+    #: corresponding lists are then empty. ``zkmargin.serialize.decode_sections`` fills them.
+    encoded: dict[int, bytes] = field(default_factory=dict)
 
     @property
     def alpha_g1(self) -> G1Point:

@@ -40,6 +40,7 @@ from zkmargin.serialize.zkey_file import (
     CONTRIBUTE_SECTION_ORDER,
     SETUP_SECTION_ORDER,
     ZkeyMpcParams,
+    decode_sections,
     read_zkey,
     read_zkey_mpc_params,
     write_zkey,
@@ -87,4 +88,5 @@ __all__ = [
     "write_zkey",
     "read_zkey",
     "read_zkey_mpc_params",
+    "decode_sections",
 ]

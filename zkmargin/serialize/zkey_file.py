@@ -32,7 +32,7 @@ such a key, but ``snarkjs zkey verify`` against an r1cs and ptau reports a hash 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from zkmargin.curve import G1Point, G2Point
@@ -56,6 +56,7 @@ __all__ = [
     "write_zkey",
     "read_zkey",
     "read_zkey_mpc_params",
+    "decode_sections",
 ]
 
 _MAGIC = "zkey"
@@ -176,7 +177,23 @@ def _dec_g2_list(rd: SectionReader, buf: bytes, what: str) -> list[G2Point]:
 
 # --- writing -----------------------------------------------------------------------------------
 
-def _check_lengths(pk: ProvingKey) -> None:
+#: Sections that ``raw_sections`` may supply pre-encoded: sid -> (what, bytes per item).
+_RAW_ITEM = {
+    4: ("coeffs", 0),
+    5: ("a_query", 64),
+    6: ("b_g1_query", 64),
+    7: ("b_g2_query", 128),
+    8: ("l_query", 64),
+    9: ("h_query", 64),
+}
+
+
+def _raw_counts(pk: ProvingKey) -> dict[int, int]:
+    n_vars, n_pub, dom = pk.n_wires, pk.n_public, pk.domain_size
+    return {5: n_vars, 6: n_vars, 7: n_vars, 8: n_vars - n_pub - 1, 9: dom}
+
+
+def _check_lengths(pk: ProvingKey, raw: Mapping[int, bytes] | None = None) -> None:
     n_vars, n_pub, dom = pk.n_wires, pk.n_public, pk.domain_size
     if not 0 <= n_pub <= n_vars - 1:
         raise ValueError(f"inconsistent counts: n_wires={n_vars}, n_public={n_pub}")
@@ -186,15 +203,19 @@ def _check_lengths(pk: ProvingKey) -> None:
         )
     if dom < 1 or dom & (dom - 1) or dom > _MAX_DOMAIN:
         raise ValueError(f"domain_size {dom} is not a power of two up to 2^28")
-    for what, seq, want in (
-        ("a_query", pk.a_query, n_vars),
-        ("b_g1_query", pk.b_g1_query, n_vars),
-        ("b_g2_query", pk.b_g2_query, n_vars),
-        ("l_query", pk.l_query, n_vars - n_pub - 1),
-        ("h_query", pk.h_query, dom),
-    ):
-        if len(seq) != want:
-            raise ValueError(f"{what} has {len(seq)} points, expected {want}")
+    raw = raw or {}
+    counts = _raw_counts(pk)
+    if 4 in raw:
+        n = int.from_bytes(raw[4][:4], "little") if len(raw[4]) >= 4 else -1
+        if n < 0 or len(raw[4]) != 4 + n * _COEF_SIZE:
+            raise ValueError(f"raw coefficient section has {len(raw[4])} bytes, not 4 + n * {_COEF_SIZE}")
+    for sid, seq in ((5, pk.a_query), (6, pk.b_g1_query), (7, pk.b_g2_query), (8, pk.l_query), (9, pk.h_query)):
+        what, size = _RAW_ITEM[sid]
+        if sid in raw:
+            if len(raw[sid]) != counts[sid] * size:
+                raise ValueError(f"raw {what} has {len(raw[sid])} bytes, expected {counts[sid]} x {size}")
+        elif len(seq) != counts[sid]:
+            raise ValueError(f"{what} has {len(seq)} points, expected {counts[sid]}")
 
 
 def _enc_coeffs(coeffs: Sequence[MatrixEntry], n_vars: int, dom: int) -> list[bytes]:
@@ -216,8 +237,10 @@ def _enc_mpc(mpc: ZkeyMpcParams) -> bytes:
     return bytes(mpc.cs_hash) + struct.pack("<I", len(mpc.contributions)) + b"".join(mpc.contributions)
 
 
-def _zkey_sections(pk: ProvingKey, mpc: ZkeyMpcParams | None) -> dict[int, bytes | list[bytes]]:
-    _check_lengths(pk)
+def _zkey_sections(
+    pk: ProvingKey, mpc: ZkeyMpcParams | None, raw: Mapping[int, bytes] | None = None
+) -> dict[int, bytes | list[bytes]]:
+    _check_lengths(pk, raw)
     vk = pk.vk
     groth_header = b"".join(
         [
@@ -238,14 +261,14 @@ def _zkey_sections(pk: ProvingKey, mpc: ZkeyMpcParams | None) -> dict[int, bytes
         1: struct.pack("<I", _GROTH16),
         2: groth_header,
         3: _enc_g1_list(vk.gamma_abc_g1, "gamma_abc_g1"),
-        4: _enc_coeffs(pk.coeffs, pk.n_wires, pk.domain_size),
-        5: _enc_g1_list(pk.a_query, "a_query"),
-        6: _enc_g1_list(pk.b_g1_query, "b_g1_query"),
-        7: _enc_g2_list(pk.b_g2_query, "b_g2_query"),
-        8: _enc_g1_list(pk.l_query, "l_query"),
-        9: _enc_g1_list(pk.h_query, "h_query"),
+        **({} if 4 in (raw or {}) else {4: _enc_coeffs(pk.coeffs, pk.n_wires, pk.domain_size)}),
+        **{
+            sid: (_enc_g2_list if sid == 7 else _enc_g1_list)(seq, _RAW_ITEM[sid][0])  # type: ignore[operator]
+            for sid, seq in ((5, pk.a_query), (6, pk.b_g1_query), (7, pk.b_g2_query), (8, pk.l_query), (9, pk.h_query))
+            if sid not in (raw or {})
+        },
         10: _enc_mpc(mpc if mpc is not None else ZkeyMpcParams()),
-    }
+    } | dict(raw or {})
 
 
 def zkey_to_bytes(
@@ -253,6 +276,7 @@ def zkey_to_bytes(
     *,
     mpc: ZkeyMpcParams | None = None,
     section_order: Sequence[int] = SETUP_SECTION_ORDER,
+    raw_sections: Mapping[int, bytes] | None = None,
 ) -> bytes:
     """Encode a proving key as a snarkjs ``.zkey`` file.
 
@@ -262,6 +286,10 @@ def zkey_to_bytes(
         mpc: section 10; default: a zero csHash and no contributions (see the module docstring).
         section_order: a permutation of 1..10 (``SETUP_SECTION_ORDER`` or
             ``CONTRIBUTE_SECTION_ORDER`` reproduce snarkjs's files).
+        raw_sections: already encoded bodies of sections 4..9 (coefficients, and points in
+            Montgomery little-endian as the fast prover holds them), added to ``pk.encoded``; the
+            matching lists of ``pk`` are then ignored (they may be empty). Only their sizes are
+            checked: the caller vouches for the content.
 
     Raises:
         ValueError: list lengths disagree with the counts, a coordinate is not in [0, q), a
@@ -270,7 +298,9 @@ def zkey_to_bytes(
     """
     if sorted(section_order) != list(range(1, 11)):
         raise ValueError(f"section_order must be a permutation of 1..10, got {list(section_order)}")
-    secs = _zkey_sections(pk, mpc)
+    if raw_sections and not set(raw_sections) <= set(_RAW_ITEM):
+        raise ValueError(f"raw_sections may only hold sections {sorted(_RAW_ITEM)}, got {sorted(raw_sections)}")
+    secs = _zkey_sections(pk, mpc, {**pk.encoded, **(raw_sections or {})})
     return b"".join(encode_binfile(_MAGIC, _VERSION, [(sid, secs[sid]) for sid in section_order]))
 
 
@@ -280,6 +310,7 @@ def write_zkey(
     *,
     mpc: ZkeyMpcParams | None = None,
     section_order: Sequence[int] = SETUP_SECTION_ORDER,
+    raw_sections: Mapping[int, bytes] | None = None,
 ) -> None:
     """Write a proving key as a ``.zkey`` file, atomically (arguments as ``zkey_to_bytes``).
 
@@ -287,7 +318,7 @@ def write_zkey(
         ValueError: as ``zkey_to_bytes``; nothing is written.
         OSError: the file cannot be written.
     """
-    atomic_write_bytes(path, zkey_to_bytes(pk, mpc=mpc, section_order=section_order))
+    atomic_write_bytes(path, zkey_to_bytes(pk, mpc=mpc, section_order=section_order, raw_sections=raw_sections))
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -312,12 +343,15 @@ def _sized(bf: BinFile, sid: int, count: int, item: int, what: str) -> tuple[Sec
     return rd, rd.body
 
 
-def read_zkey(src: PathLike | bytes, *, name: str | None = None) -> ProvingKey:
+def read_zkey(src: PathLike | bytes, *, name: str | None = None, keep_encoded: bool = False) -> ProvingKey:
     """Read a Groth16 ``.zkey`` file (snarkjs's layout, see the module docstring).
 
     Args:
         src: a path or the file's bytes.
         name: how error messages name the file (default: the path).
+        keep_encoded: leave sections 4..9 (coefficients and point queries) encoded in
+            ``pk.encoded`` instead of decoding them to lists (the numba prover maps them straight
+            into arrays). Only their sizes are checked here; the prover range-checks the values.
 
     Returns:
         The ProvingKey: points in affine normal form (None for infinity), ``coeffs`` as plain
@@ -355,6 +389,22 @@ def read_zkey(src: PathLike | bytes, *, name: str | None = None) -> ProvingKey:
     ic_rd, ic = _sized(bf, 3, n_pub + 1, _G1_SIZE, "G1 points (nPublic + 1)")
     gamma_abc = _dec_g1_list(ic_rd, ic, "IC")
 
+    if keep_encoded:
+        rd4 = bf.reader(4)
+        n_coef = rd4.u32("nCoefs")
+        if len(rd4.body) != 4 + n_coef * _COEF_SIZE:
+            raise rd4.error(f"size mismatch: {len(rd4.body)} bytes, expected 4 + nCoefs {n_coef} * {_COEF_SIZE}")
+        counts = {5: n_vars, 6: n_vars, 7: n_vars, 8: n_vars - n_pub - 1, 9: dom}
+        encoded = {4: bytes(rd4.body)}
+        for sid, cnt in counts.items():
+            size = _G2_SIZE if sid == 7 else _G1_SIZE
+            encoded[sid] = bytes(_sized(bf, sid, cnt, size, f"points ({_LABELS[sid]})")[1])
+        vk = VerifyingKey(alpha_g1=alpha_g1, beta_g2=beta_g2, gamma_g2=gamma_g2, delta_g2=delta_g2,
+                          gamma_abc_g1=tuple(gamma_abc))
+        return ProvingKey(vk=vk, beta_g1=beta_g1, delta_g1=delta_g1, n_wires=n_vars, n_public=n_pub,
+                          domain_size=dom, a_query=[], b_g1_query=[], b_g2_query=[], h_query=[], l_query=[],
+                          coeffs=[], n_rows=0, encoded=encoded)
+
     coeffs = _read_coeffs(bf, n_vars, dom)
     n_rows = max((row for _, row, _, _ in coeffs), default=-1) + 1
 
@@ -386,6 +436,19 @@ def read_zkey(src: PathLike | bytes, *, name: str | None = None) -> ProvingKey:
         coeffs=coeffs,
         n_rows=n_rows,
     )
+
+
+def decode_sections(pk: ProvingKey, *, name: str = "proving key") -> ProvingKey:
+    """A copy of ``pk`` with every section held in ``pk.encoded`` decoded into its list.
+
+    Raises:
+        FileFormatError: a coordinate or coefficient out of range (as ``read_zkey``).
+    """
+    if not pk.encoded:
+        return pk
+    secs = _zkey_sections(pk, None, pk.encoded)
+    data = b"".join(encode_binfile(_MAGIC, _VERSION, [(sid, secs[sid]) for sid in CONTRIBUTE_SECTION_ORDER]))
+    return read_zkey(data, name=name)
 
 
 def _read_coeffs(bf: BinFile, n_vars: int, dom: int) -> list[MatrixEntry]:
