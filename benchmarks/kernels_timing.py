@@ -20,7 +20,8 @@ import numba
 import numpy as np
 
 from zkmargin import curve
-from zkmargin.prover import _field, _msm, kernels
+from zkmargin import _numba_field as _field
+from zkmargin.prover import _msm, kernels
 
 
 def _best(fn: Callable[[], object], repeats: int) -> tuple[float, float]:

@@ -34,7 +34,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._field import (
+from zkmargin._numba_field import (
     DISABLE_JIT,
     fe_add,
     fe_dbl,

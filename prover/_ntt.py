@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from ._field import DISABLE_JIT, fr_add, fr_mul, fr_pow_small, fr_sub
+from zkmargin._numba_field import DISABLE_JIT, fr_add, fr_mul, fr_pow_small, fr_sub
 
 __all__ = [
     "LOCAL_LOG",

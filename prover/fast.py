@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zkmargin import _numba_field as _field
 from zkmargin import curve
 from zkmargin.errors import FileFormatError, MalformedInputError
 from zkmargin.field import R
 from zkmargin.groth16 import Proof, ProvingKey, VerifyingKey
 from zkmargin.r1cs import ConstraintSystem
 
-from . import _field, kernels
+from . import kernels
 from .qap import domain_size_for, qap_coefficients
 from .setup import Toxic, _scalars
 

@@ -24,19 +24,17 @@ kernels run as plain Python (very slowly; for tests).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any
 
 import numba
 import numpy as np
 
+from zkmargin import _numba_field as _field
 from zkmargin.curve import TWIST_B, G1Point, G2Point
 from zkmargin.field import Q, R
 
-from . import _field, _msm, _ntt
+from . import _msm, _ntt
 
 __all__ = [
     "TWO_ADICITY",
@@ -67,39 +65,7 @@ __all__ = [
     "fixed_base_g2_array",
 ]
 
-def _refresh_stale_caches() -> None:
-    """Drop the on-disk numba caches of all kernel modules when any of their sources changed.
-
-    numba invalidates a cached function only when *its own* source file changes, but kernels
-    inline functions of the other kernel modules (``_msm`` compiles ``_field`` code into itself):
-    after an edit of ``_field.py`` alone, cached ``_msm`` kernels would silently keep the old
-    arithmetic. A hash of the three sources, kept next to the caches, detects that.
-    """
-    if _field.DISABLE_JIT:
-        return
-    mods = (_field, _ntt, _msm)
-    digest = hashlib.sha256()
-    for m in mods:
-        digest.update(Path(m.__file__ or "").read_bytes())
-    stamp = digest.hexdigest()
-    dispatchers: list[Any] = [
-        obj
-        for m in mods
-        for obj in vars(m).values()
-        if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.py_func.__module__ == m.__name__
-    ]
-    try:
-        marker = Path(dispatchers[0]._cache.cache_path) / "zkmargin-kernels.stamp"
-        if marker.is_file() and marker.read_text() == stamp:
-            return
-        for d in dispatchers:
-            d._cache.flush()
-        marker.write_text(stamp)
-    except (OSError, AttributeError, IndexError):  # read-only or unusual cache: numba copes
-        pass
-
-
-_refresh_stale_caches()
+_field.refresh_stale_caches((_msm, _ntt, _field))
 
 #: r - 1 = 2^28 * odd: the largest power-of-two NTT domain.
 TWO_ADICITY = 28

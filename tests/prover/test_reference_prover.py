@@ -12,6 +12,7 @@ from zkmargin.errors import MalformedInputError, UnsatisfiedConstraintError
 from zkmargin.field import R
 from zkmargin.prover import DevelopmentSetupWarning, prove_reference, qap, setup
 from zkmargin.prover.setup import Toxic
+from zkmargin.serialize import decode_sections
 
 
 class Cube(Circuit):
@@ -44,7 +45,7 @@ def keys():
     toxic = Toxic(random.Random(7))
     with pytest.warns(DevelopmentSetupWarning):
         pk, vk = setup(cs, toxic=toxic)
-    return cs, pk, vk, toxic
+    return cs, decode_sections(pk), vk, toxic  # lists, whichever backend set it up
 
 
 def _lagrange_naive(n, j, x):

@@ -1,6 +1,7 @@
 """BN254 field arithmetic for the numba kernels: Fr, Fq and Fq2 in Montgomery form.
 
-Private module (the public surface is ``zkmargin.prover.kernels``). Layout and conventions:
+Private module shared by the prover kernels (public surface: ``zkmargin.prover.kernels``) and the
+verifier's numba pairing; it lives in core so that neither depends on the other. Layout and conventions:
 
 - An element of Fr or Fq is four little-endian 64-bit limbs. Inside kernels it is a tuple of four
   ``uint64`` (kept in registers); in arrays, a vector of n elements has shape ``(n, 4)`` and dtype
@@ -19,12 +20,15 @@ compile time: a 4-tuple is Fq, a pair of 4-tuples is Fq2. In ``NUMBA_DISABLE_JIT
 dispatch at run time on the same shapes.
 
 Caveat: numba's on-disk cache of a kernel is invalidated only by edits to the kernel's own
-source file; after editing this module, clear ``prover/__pycache__/*.nb[ic]`` during development.
+source file; ``refresh_stale_caches`` (called by each consumer at import) handles edits of this module.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
+from typing import Any
 
 # Numba's OpenMP layer lets idle workers spin; on a busy machine every parallel launch then waits
 # for a time slice (milliseconds each, measured), while passive waiting costs microseconds. Read
@@ -39,6 +43,7 @@ from zkmargin.field import Q, R  # noqa: E402
 
 __all__ = [
     "DISABLE_JIT",
+    "refresh_stale_caches",
     "FQ_P",
     "FR_P",
     "FQ_ONE",
@@ -691,3 +696,35 @@ def sparse_matvec(rows, cols, coeffs, vec, out):
             v = mont_mul(c, v, FR_P, FR_PINV)
         r = rows[k]
         _st(out, r, mod_add(_ld(out, r), v, FR_P))
+
+
+def refresh_stale_caches(mods: tuple[Any, ...]) -> None:
+    """Drop the on-disk numba caches of ``mods`` when any of their sources changed.
+
+    numba invalidates a cached function only when *its own* source file changes, but kernels
+    inline functions of other modules (``_msm`` and the verifier's pairing compile this module's
+    code into themselves): after an edit of this file alone, cached kernels elsewhere would
+    silently keep the old arithmetic. A hash of the sources, kept next to the first module's
+    cache (so each consumer has its own marker), detects that. Call it at the consumer's import.
+    """
+    if DISABLE_JIT:
+        return
+    digest = hashlib.sha256()
+    for m in mods:
+        digest.update(Path(m.__file__ or "").read_bytes())
+    stamp = digest.hexdigest()
+    dispatchers: list[Any] = [
+        obj
+        for m in mods
+        for obj in vars(m).values()
+        if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.py_func.__module__ == m.__name__
+    ]
+    try:
+        marker = Path(dispatchers[0]._cache.cache_path) / "zkmargin-kernels.stamp"
+        if marker.is_file() and marker.read_text() == stamp:
+            return
+        for d in dispatchers:
+            d._cache.flush()
+        marker.write_text(stamp)
+    except (OSError, AttributeError, IndexError):  # read-only or unusual cache: numba copes
+        pass
