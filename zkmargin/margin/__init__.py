@@ -9,7 +9,8 @@ the semantics of ``zkmargin.margin.engine`` and hash the vectors of
 - ``limits``: the bound of every integer (bit widths the circuits rely on);
 - ``model``: the documents as dataclasses, their canonical dicts and field-element vectors;
 - ``schema``: validating loaders (a path or a dict) and the document writer;
-- ``engine``: ``evaluate(model, market, portfolio, threshold) -> MarginReport`` for the five models.
+- ``engine``: ``evaluate(model, market, portfolio, threshold) -> MarginReport`` for the five models;
+- ``statement``: the public inputs of a margin proof (commitment, market digest, threshold, context).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .model import (
     market_layout,
 )
 from .schema import load_market, load_model, load_portfolio, write_document
+from .statement import account_commitment, market_digest_of, public_inputs, threshold_field_value
 
 __all__ = [
     "SchemaError",
@@ -62,4 +64,8 @@ __all__ = [
     "MarginReport",
     "PositionLine",
     "AssetLine",
+    "account_commitment",
+    "market_digest_of",
+    "threshold_field_value",
+    "public_inputs",
 ]

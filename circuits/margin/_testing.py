@@ -1,0 +1,243 @@
+"""Test support for the margin circuits (private): small venue models and random valid documents.
+
+Shared by tests/circuits/test_margin_*.py (pytest's importlib mode gives test files no shared
+helper module). Every document is built from ints and then round-tripped through the validating
+loaders (``load_market(market.to_dict(model), model)``), so it satisfies every bound and rule of
+``zkmargin.margin.schema``: a generator bug shows up as a SchemaError, never as a bogus case.
+
+Values mix zeros, small numbers, mid-sized ones and values at the very top of their ranges
+(sizes near +-2**63, amounts and prices near 2**64, bracket bounds near 2**128), and bracket
+bounds are sometimes placed exactly at (or one off) the notional they will be compared with.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+from zkmargin.errors import UnsatisfiedConstraintError
+from zkmargin.margin.engine import MarginReport, evaluate
+from zkmargin.margin.limits import AMOUNT_BITS, PRICE_BITS, RISK_BITS, SIZE_BITS, VALUE_BITS
+from zkmargin.margin.model import (
+    AssetData,
+    Holding,
+    InstrumentData,
+    Market,
+    Portfolio,
+    Position,
+    RateBracket,
+    TierBracket,
+    VenueModel,
+)
+from zkmargin.margin.schema import load_market, load_model, load_portfolio
+
+from ..compiler import build
+from ..hints import HintFn, override_hints
+from .base import MarginCircuit
+
+__all__ = [
+    "SMALL_SIZES",
+    "small_model",
+    "random_case",
+    "random_value",
+    "thresholds_near",
+    "witness_passes",
+    "build_unchecked",
+    "revalidate",
+    "replace_asset",
+    "replace_instrument",
+    "evaluate_case",
+]
+
+#: The small sizes of the property tests, per model: (sizes, decimals, parameters, symbols used).
+SMALL_SIZES: dict[str, dict[str, Any]] = {
+    # 3 instrument slots, 2 used (one padding slot); 2 brackets: the marginal bracket form
+    "cross": {"sizes": {"n_instruments": 3, "n_assets": 2, "n_rate_brackets": 2},
+              "decimals": {"quantity": 4, "price": 2, "rate": 4}, "parameters": {"requirement": "initial"},
+              "n_symbols": (2, 2)},
+    # 4 brackets: the selection (hinted bracket) form
+    "isolated": {"sizes": {"n_instruments": 3, "n_rate_brackets": 4},
+                 "decimals": {"quantity": 4, "price": 2, "rate": 4}, "parameters": {"requirement": "maintenance"},
+                 "n_symbols": (3, 0)},
+    "scenario": {"sizes": {"n_instruments": 3, "n_assets": 2, "n_scenarios": 4},
+                 "decimals": {"quantity": 2, "price": 2, "rate": 4}, "parameters": {"short_option_floor": True},
+                 "n_symbols": (3, 2)},
+    # Z = 10**(6 + 4 - 6) = 10**4, RS = 10**4
+    "health": {"sizes": {"n_assets": 3},
+               "decimals": {"quantity": 6, "price": 4, "rate": 4, "base": 6, "health": 4}, "parameters": {},
+               "n_symbols": (0, 3)},
+    # 3 rate brackets (marginal form, two comparisons), 4 tiers (selection form)
+    "tiered": {"sizes": {"n_instruments": 2, "n_assets": 2, "n_rate_brackets": 3, "n_tiers": 4},
+               "decimals": {"quantity": 4, "price": 2, "rate": 4}, "parameters": {"requirement": "maintenance"},
+               "n_symbols": (2, 2)},
+}
+
+
+def small_model(kind: str, *, model_id: str | None = None, **overrides: Any) -> VenueModel:
+    """A validated venue model of ``kind`` at the SMALL_SIZES (``overrides`` replace top-level keys)."""
+    spec = dict(SMALL_SIZES[kind])
+    spec.update(overrides)
+    n_i, n_a = spec["n_symbols"]
+    doc: dict[str, Any] = {"version": 1, "kind": "venue_model", "model_id": model_id or f"test-{kind}",
+                           "venue": "test-venue", "margin_model": kind, "sizes": spec["sizes"],
+                           "decimals": spec["decimals"], "parameters": spec["parameters"]}
+    if n_i:
+        doc["instruments"] = [f"I{i}" for i in range(n_i)]
+    if n_a:
+        doc["assets"] = [f"A{j}" for j in range(n_a)]
+    return load_model(doc)
+
+
+def random_value(rng: random.Random, bits: int, small: int = 10**6, zero: float = 0.15) -> int:
+    """A value in [0, 2**bits): 0, small, mid-sized, or within 1,000 of the top."""
+    x = rng.random()
+    if x < zero:
+        return 0
+    if x < 0.55:
+        return rng.randrange(1, small)
+    if x < 0.85:
+        return rng.randrange(1, 1 << (bits // 2))
+    return (1 << bits) - rng.randrange(1, 1000)
+
+
+def _signed(rng: random.Random, bits: int, small: int = 10**6) -> int:
+    v = random_value(rng, bits, small)
+    return -v if rng.random() < 0.5 else v
+
+
+def _bounds(rng: random.Random, k: int, near: int) -> list[int]:
+    """k strictly increasing bounds in [1, 2**VALUE_BITS), some at or next to ``near``."""
+    top = (1 << VALUE_BITS) - 1
+    out: set[int] = set()
+    while len(out) < k:
+        x = rng.random()
+        if x < 0.3 and near > 1:
+            u = near + rng.choice((-1, 0, 0, 1))
+        elif x < 0.6:
+            u = rng.randrange(1, max(2, 2 * near + 2))
+        elif x < 0.9:
+            u = rng.randrange(1, 10**9)
+        else:
+            u = rng.randrange(1, top + 1)
+        out.add(min(max(u, 1), top))
+    return sorted(out)
+
+
+def _rates(rng: random.Random, k: int, rs: int) -> tuple[list[int], list[int]]:
+    """(initial, maintenance): each nondecreasing in [0, RS], maintenance <= initial."""
+    maint = sorted(rng.choice((0, rng.randrange(0, rs + 1), rng.randrange(0, rs // 10 + 1))) for _ in range(k))
+    initial: list[int] = []
+    for m in maint:
+        initial.append(min(rs, max(initial[-1] if initial else 0, m + rng.randrange(0, rs // 5 + 1))))
+    return initial, maint
+
+
+def _brackets(rng: random.Random, k: int, rs: int, near: int) -> tuple[RateBracket, ...]:
+    bounds = _bounds(rng, k - 1, near)
+    initial, maint = _rates(rng, k, rs)
+    return tuple(RateBracket(bounds[b] if b < k - 1 else None, initial[b], maint[b]) for b in range(k))
+
+
+def _tiers(rng: random.Random, t: int, rs: int, near: int) -> tuple[TierBracket, ...]:
+    bounds = _bounds(rng, t - 1, near)
+    haircuts = sorted(rng.choice((0, rng.randrange(0, rs + 1), rng.randrange(0, rs // 4 + 1))) for _ in range(t))
+    return tuple(TierBracket(bounds[b] if b < t - 1 else None, haircuts[b]) for b in range(t))
+
+
+def revalidate(model: VenueModel, market: Market, portfolio: Portfolio) -> tuple[Market, Portfolio]:
+    """Round-trip both documents through the validating loaders (raises SchemaError if invalid)."""
+    return (load_market(market.to_dict(model), model), load_portfolio(portfolio.to_dict(model), model))
+
+
+def random_case(rng: random.Random, model: VenueModel) -> tuple[Market, Portfolio]:
+    """A random valid (market, portfolio) pair for ``model``."""
+    spec, rs = model.spec, model.rate_scale
+    positions, sizes = [], {}
+    for sym in model.instruments:
+        if rng.random() < 0.2:
+            continue  # no position in this instrument
+        size = _signed(rng, SIZE_BITS)
+        sizes[sym] = size
+        margin = random_value(rng, VALUE_BITS, small=10**12) if spec.margins else 0
+        positions.append(Position(sym, size, random_value(rng, PRICE_BITS), margin))
+    collateral = tuple(Holding(a, random_value(rng, AMOUNT_BITS)) for a in model.assets if rng.random() < 0.85)
+    debts = tuple(Holding(a, random_value(rng, AMOUNT_BITS, zero=0.4)) for a in model.assets) if spec.health else ()
+    amounts = {h.asset: h.amount for h in collateral}
+    instruments = []
+    for sym in model.instruments:
+        mark = random_value(rng, PRICE_BITS)
+        notional = abs(sizes.get(sym, 0)) * mark
+        brackets = _brackets(rng, model.n_rate_brackets, rs, notional) if spec.rates else ()
+        risk = tuple(_signed(rng, RISK_BITS, small=10**5) for _ in range(model.n_scenarios)) if spec.scenarios else ()
+        som = random_value(rng, PRICE_BITS) if spec.scenarios and model.short_option_floor else 0
+        instruments.append(InstrumentData(sym, mark, brackets, risk, som))
+    assets = []
+    for sym in model.assets:
+        price = random_value(rng, PRICE_BITS)
+        haircut = rng.randrange(0, rs + 1) if spec.haircuts else 0
+        lt = rng.randrange(0, rs + 1) if spec.health else 0
+        tiers = _tiers(rng, model.n_tiers, rs, amounts.get(sym, 0) * price) if spec.tiers else ()
+        assets.append(AssetData(sym, price, haircut, lt, tiers))
+    market = Market(model.venue, model.model_id, rng.randrange(0, 1 << 64), tuple(instruments), tuple(assets))
+    portfolio = Portfolio(model.model_id, tuple(positions), collateral, debts)
+    return revalidate(model, market, portfolio)
+
+
+def thresholds_near(model: VenueModel, report: MarginReport) -> tuple[int, int] | None:
+    """(t_pass, t_fail = t_pass + 1): the largest threshold that passes and the next one.
+
+    Value models: ``floor(surplus / RS)``; health: ``floor(W * 10**HD / D)``. None when no
+    threshold in range passes (surplus < 0) or every one does (health without debt), or when
+    t_fail would leave the threshold's range.
+    """
+    if model.margin_model == "health":
+        debt = sum(line.debt_value for line in report.assets) // 10**model.health_decimals
+        if debt == 0:
+            return None
+        t = report.equity // debt
+        limit = 1 << 64
+    else:
+        if report.surplus < 0:
+            return None
+        t = report.surplus // model.rate_scale
+        limit = 1 << 128
+    return (t, t + 1) if t + 1 < limit else None
+
+
+def witness_passes(circuit: MarginCircuit) -> bool:
+    """Whether the honest witness of an assigned circuit satisfies every constraint.
+
+    One witness run with the solver's per-constraint check (``build(check=True)``): True when it
+    completes, False at the first violated constraint.
+    """
+    try:
+        build(circuit, check=True)
+    except UnsatisfiedConstraintError:
+        return False
+    return True
+
+
+def build_unchecked(circuit: MarginCircuit, hints: dict[str, HintFn] | None = None) -> tuple[Any, list[int]]:
+    """(cs, witness) of an assigned circuit without checking, with named hints replaced (a lying prover)."""
+    with override_hints(dict(hints or {})):
+        return build(circuit, check=False)
+
+
+def replace_asset(market: Market, j: int, **fields: Any) -> Market:
+    """The market with asset j's fields replaced (not revalidated)."""
+    assets = list(market.assets)
+    assets[j] = replace(assets[j], **fields)
+    return replace(market, assets=tuple(assets))
+
+
+def replace_instrument(market: Market, i: int, **fields: Any) -> Market:
+    """The market with instrument i's fields replaced (not revalidated)."""
+    ins = list(market.instruments)
+    ins[i] = replace(ins[i], **fields)
+    return replace(market, instruments=tuple(ins))
+
+
+def evaluate_case(model: VenueModel, market: Market, portfolio: Portfolio, threshold: int) -> bool:
+    """``evaluate(...).passes``."""
+    return evaluate(model, market, portfolio, threshold).passes

@@ -1,0 +1,141 @@
+"""The statement every margin-model circuit shares: inputs, commitment, market digest, header.
+
+``MarginCircuit`` declares the inputs (public: commitment, market_digest, threshold, context, in
+that order; secret: the account vector, the salt, the market vector), binds the account to the
+public commitment and the market vector to the public market digest, pins the market header to
+the venue model, range-checks the public threshold, and hands the named segments of both vectors
+to the model's ``margin`` method. Each model module (cross, isolated, scenario, health, tiered)
+subclasses it.
+
+Cost of this shared part (``statement_cost``): ``hash_vector_cost(n_account + 1)`` (commitment)
++ ``hash_vector_cost(n_market)`` (digest) + 2 (the two equalities) + 15 (header) + the
+threshold's range check (THRESHOLD_BITS + 1 = 129, health HEALTH_THRESHOLD_BITS + 1 = 65).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from zkmargin.errors import CircuitError
+from zkmargin.margin.limits import (
+    HEALTH_THRESHOLD_BITS,
+    MAX_BRACKETS,
+    MAX_DECIMALS,
+    MAX_ITEMS,
+    MAX_SCENARIOS,
+    THRESHOLD_BITS,
+)
+from zkmargin.margin.model import HEADER_LENGTH, VenueModel, account_layout, layout_length, market_layout
+
+from ..api import API, Var
+from ..circuit import Circuit, param, public, secret
+from ..std import encoding, rangecheck
+
+__all__ = ["MarginCircuit", "Segments", "statement_cost", "EPOCH_INDEX"]
+
+#: Index of the epoch in the market header: the one header entry the circuit leaves free.
+EPOCH_INDEX = 3
+
+#: A vector cut into its layout's segments: name -> list of wires (1-D) or list of rows (2-D).
+Segments = dict[str, Any]
+
+
+def _split(values: list[Var], layout: list[tuple[str, tuple[int, ...]]]) -> Segments:
+    out: Segments = {}
+    pos = 0
+    for name, shape in layout:
+        n = layout_length([(name, shape)])
+        flat = values[pos : pos + n]
+        pos += n
+        if len(shape) == 1:
+            out[name] = flat
+        else:
+            cols = shape[1]
+            out[name] = [flat[i * cols : (i + 1) * cols] for i in range(shape[0])]
+    return out
+
+
+def statement_cost(model: VenueModel) -> int:
+    """Constraints of the shared part of a margin circuit for ``model`` (module docstring)."""
+    n_acc = layout_length(account_layout(model))
+    n_mkt = layout_length(market_layout(model))
+    t_bits = HEALTH_THRESHOLD_BITS if model.margin_model == "health" else THRESHOLD_BITS
+    return (encoding.hash_vector_cost(n_acc + 1) + encoding.hash_vector_cost(n_mkt) + 2
+            + (HEADER_LENGTH - 1) + t_bits + 1)
+
+
+class MarginCircuit(Circuit):
+    """Base of the margin-model circuits (see the module docstring and ``zkmargin.circuits.margin``).
+
+    Subclasses set ``kind`` and implement ``margin(api, account, market)``, which range-checks
+    every account value it uses and constrains the model's final difference to be >= 0.
+    The shape depends only on what the market header records (model kind, venue, decimals,
+    sizes, requirement basis, short option floor), not on the symbol lists: a venue can fill a
+    spare slot with a new symbol without a new setup.
+    """
+
+    kind: ClassVar[str] = ""
+
+    model = param(doc="the VenueModel: its sizes, decimals and parameters fix the circuit's shape")
+
+    commitment = public(doc="Commit(account, salt): zkmargin.encoding.commitment of the account vector")
+    market_digest = public(doc="Digest(market vector): zkmargin.encoding.market_digest")
+    threshold = public(doc="the public threshold at model.threshold_decimals (value models: quote; health: h)")
+    context = public(doc="context_hash(venue_id, epoch, nonce, chain_id); bound by the proof, no constraint")
+
+    account = secret(shape="n_account", doc="the account vector (zkmargin.margin.account_layout)")
+    salt = secret(doc="the commitment's blinding, a field element")
+    market = secret(shape="n_market", doc="the market vector (zkmargin.margin.market_layout), bound by the digest")
+
+    @property
+    def n_account(self) -> int:
+        """Length of the account vector."""
+        return layout_length(account_layout(self.model))
+
+    @property
+    def n_market(self) -> int:
+        """Length of the market vector (header included)."""
+        return layout_length(market_layout(self.model))
+
+    def _check_model(self) -> VenueModel:
+        m = self.model
+        if not isinstance(m, VenueModel):
+            raise CircuitError(f"{type(self).__name__}: model must be a VenueModel, got {type(m).__name__}")
+        if m.margin_model != self.kind:
+            raise CircuitError(f"{type(self).__name__} is the {self.kind} circuit; the model is {m.margin_model}")
+        # The loaders enforce these; the no-wrap bounds of every model rely on them.
+        if m.n_instruments + m.n_assets > MAX_ITEMS:
+            raise CircuitError(f"n_instruments + n_assets = {m.n_instruments + m.n_assets} exceeds {MAX_ITEMS}")
+        if max(m.n_rate_brackets, m.n_tiers) > MAX_BRACKETS or m.n_scenarios > MAX_SCENARIOS:
+            raise CircuitError("too many brackets, tiers or scenarios for the documented bounds")
+        if max(m.quantity_decimals, m.price_decimals, m.rate_decimals, m.health_decimals) > MAX_DECIMALS:
+            raise CircuitError(f"decimals above {MAX_DECIMALS} break the documented bounds")
+        if not 0 <= m.base_decimals <= m.value_decimals:
+            raise CircuitError("base decimals must lie in [0, quantity + price decimals]")
+        return m
+
+    def define(self, api: API) -> None:
+        model = self._check_model()
+        account: list[Var] = self.account
+        market: list[Var] = self.market
+        with api.scope("statement"):
+            with api.scope("commitment"):
+                api.assert_equal(encoding.commitment(api, account, self.salt), self.commitment, label="bind")
+            with api.scope("market_digest"):
+                api.assert_equal(encoding.market_digest(api, market), self.market_digest, label="bind")
+            with api.scope("header"):
+                # Pins the compile-time constants the arithmetic uses (decimals, sizes, basis) to
+                # the digested market: a digest of another model's market cannot be used here.
+                for k, want in enumerate(model.header(0)):
+                    if k != EPOCH_INDEX:
+                        api.assert_equal(market[k], want, label=f"h[{k}]")
+            with api.scope("threshold"):
+                bits = HEALTH_THRESHOLD_BITS if self.kind == "health" else THRESHOLD_BITS
+                rangecheck.assert_bits(api, self.threshold, bits=bits)
+        # self.context: a public input and nothing else. The QAP's public-input rows (snarkjs
+        # convention) bind it: a proof made for one context does not verify for another.
+        self.margin(api, _split(account, account_layout(model)), _split(market, market_layout(model)))
+
+    def margin(self, api: API, account: Segments, market: Segments) -> None:  # pragma: no cover - abstract
+        """The model's rule on the segments; must end in ``gadgets.assert_surplus``."""
+        raise NotImplementedError

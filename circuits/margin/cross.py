@@ -1,0 +1,85 @@
+"""Cross margin: one pool of collateral, after flat haircuts, against the whole portfolio.
+
+The rule (``zkmargin.margin.engine._pooled``), scaled by RS = 10**RD, with a_j, p_j, h_j the
+collateral amount, price and haircut of asset j and s_i, m_i, e_i the size, mark and entry of
+instrument i::
+
+    E = sum_j a_j * p_j * (RS - h_j) + RS * sum_i s_i * (m_i - e_i)
+    Q = sum_i P_i(|s_i| * m_i)        P_i: progressive over the instrument's rate brackets
+                                      (initial or maintenance rates, per the venue model)
+    check: D = E - Q - RS * T >= 0    (T: the public threshold, quote at QD + PD decimals)
+
+Bounds (the loaders' limits; sizes, entries and amounts range-checked here; market values by the
+digest precondition): a * p * (RS - h) < 2**188; |RS * s * (m - e)| < 2**187; |E| < 2**198 (at
+most 2**10 slots); P_i(N) <= RS * N < 2**187, Q < 2**197; RS * T < 2**188; so |D| < 2**199 <
+2**(SURPLUS_BITS - 1) and ``assert_surplus`` is exact.
+
+Cost (``cross_cost``): the shared statement, plus per instrument 132 (position) + 2 (uPnL,
+notional) + ``progressive_cost(K, 128)``, per asset 65 (amount) + 2, plus 205 (final check).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from zkmargin.margin.limits import NOTIONAL_BITS
+from zkmargin.margin.model import VenueModel
+
+from ..api import API, Var
+from . import gadgets
+from .base import MarginCircuit, Segments, statement_cost
+
+__all__ = ["CrossMargin", "cross_cost", "rate_requirement", "flat_collateral"]
+
+#: Constraints of one position slot besides its bracket schedule: range checks, uPnL, notional.
+POSITION_COST = 132 + 2
+
+
+def rate_requirement(api: API, model: VenueModel, market: Segments, i: int, pos: gadgets.Position) -> Var:
+    """``P_i(|s_i| * m_i)`` over instrument i's rate brackets at the model's basis, scaled by RS.
+
+    Cost: 1 (notional) + ``progressive_cost(K, NOTIONAL_BITS)``.
+    Soundness: the notional is below 2**127 (|s| < 2**63 checked, mark < 2**64 by the market
+        precondition), within the 128-bit comparison width; bounds are the market's.
+    """
+    rates = market["initial_rates" if model.requirement == "initial" else "maintenance_rates"][i]
+    n = gadgets.notional(api, pos, market["marks"][i])
+    return gadgets.progressive(api, n, market["rate_bounds"][i], rates, bits=NOTIONAL_BITS)
+
+
+def flat_collateral(api: API, amount: Var, price: Var, haircut: Var, rs: int) -> Var:
+    """``amount * price * (RS - haircut)``, below 2**188. Cost: 2 constraints.
+
+    Precondition: amount range-checked (``gadgets.checked_amount``); price < 2**64 and
+    haircut <= RS (market).
+    """
+    value = api.mul(amount, price, label="amount*price")
+    return api.mul(value, rs - haircut, label="value*weight")
+
+
+def cross_cost(model: VenueModel) -> int:
+    """Constraints of ``CrossMargin(model=model)`` (a test pins it against the compiled count)."""
+    k = model.n_rate_brackets
+    return (statement_cost(model) + model.n_instruments * (POSITION_COST + gadgets.progressive_cost(k, NOTIONAL_BITS))
+            + model.n_assets * (65 + 2) + gadgets.SURPLUS_COST)
+
+
+class CrossMargin(MarginCircuit):
+    """Cross margin (module docstring). Public: commitment, market_digest, threshold, context."""
+
+    kind: ClassVar[str] = "cross"
+
+    def margin(self, api: API, account: Segments, market: Segments) -> None:
+        model = self.model
+        rs = model.rate_scale
+        equity, requirement = api.const(0), api.const(0)
+        for j in range(model.n_assets):
+            with api.scope(f"asset[{j}]"):
+                a = gadgets.checked_amount(api, account["amounts"][j])
+                equity = equity + flat_collateral(api, a, market["prices"][j], market["haircuts"][j], rs)
+        for i in range(model.n_instruments):
+            with api.scope(f"position[{i}]"):
+                pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
+                equity = equity + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
+                requirement = requirement + rate_requirement(api, model, market, i, pos)
+        gadgets.assert_surplus(api, equity - requirement - self.threshold.scale(rs))

@@ -1,0 +1,345 @@
+"""Gadgets shared by the margin-model circuits: positions, brackets, exact division, the final check.
+
+Every function states its constraint cost and the preconditions its soundness rests on. Two kinds
+of inputs appear:
+
+* *account* values (sizes, entries, amounts, margins): secret and chosen by the prover. The
+  functions named ``checked_*`` range-check them at the widths of ``zkmargin.margin.limits``
+  before anything uses them;
+* *market* values (marks, prices, rates, haircuts, bounds, risk arrays): secret witness values
+  too, but bound by the in-circuit market digest to the public ``market_digest``. The circuits
+  do NOT range-check them: their bounds hold because the public digest is the digest of a market
+  file that ``zkmargin.margin.schema.load_market`` validated (the statement's precondition, see
+  ``zkmargin.circuits.margin``). A precondition that names "market" below is that one.
+
+Hints registered here: "margin.bracket" (one-hot bracket selector), "margin.divmod_floor" and
+"margin.divmod_ceil" (quotient and remainder by a constant). Each is constrained in the function
+that asks for it (STYLE.md rule 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from zkmargin.errors import CircuitError
+from zkmargin.field import R
+from zkmargin.margin.limits import AMOUNT_BITS, PRICE_BITS, SIZE_BITS, SURPLUS_BITS
+
+from ..api import API, Var, VarLike
+from ..hints import register_hint
+from ..std import cmp, rangecheck, signed
+from ..std._common import as_var
+from ..std.select import select_unchecked
+
+__all__ = [
+    "Position",
+    "checked_position",
+    "checked_amount",
+    "upnl_scaled",
+    "notional",
+    "progressive",
+    "progressive_cost",
+    "progressive_method",
+    "div_floor_const",
+    "div_ceil_const",
+    "div_const_cost",
+    "assert_surplus",
+    "SURPLUS_COST",
+]
+
+#: Constraints of ``assert_surplus``: one range check of SURPLUS_BITS.
+SURPLUS_COST = SURPLUS_BITS + 1
+
+_INV2 = pow(2, -1, R)
+
+
+# --- positions and collateral -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Position:
+    """A range-checked position slot.
+
+    Attributes:
+        size: the signed size wire (|size| < 2**SIZE_BITS, encoded size mod r).
+        negative: boolean wire, 1 for a short position.
+        magnitude: |size|, in [0, 2**SIZE_BITS).
+        entry: the entry price, in [0, 2**PRICE_BITS).
+    """
+
+    size: Var
+    negative: Var
+    magnitude: Var
+    entry: Var
+
+    def short_size(self) -> Var:
+        """``max(-size, 0)``: (|size| - size) / 2, a linear combination (free)."""
+        return (self.magnitude - self.size).scale(_INV2)
+
+
+def checked_position(api: API, size: VarLike, entry: VarLike) -> Position:
+    """Range-check a position: size signed of width SIZE_BITS (63), entry in [0, 2**PRICE_BITS).
+
+    Cost: (SIZE_BITS + 4) + (PRICE_BITS + 1) = 67 + 65 = 132 constraints.
+    Soundness: no precondition (both are range-checked here).
+    """
+    with api.scope("size"):
+        neg, mag = signed.split_signed(api, size, bits=SIZE_BITS)
+    with api.scope("entry"):
+        rangecheck.assert_bits(api, entry, bits=PRICE_BITS)
+    return Position(as_var(api, size), neg, mag, as_var(api, entry))
+
+
+def checked_amount(api: API, amount: VarLike) -> Var:
+    """Range-check a collateral or debt amount to [0, 2**AMOUNT_BITS) and return it.
+
+    Cost: AMOUNT_BITS + 1 = 65 constraints.
+    """
+    with api.scope("amount"):
+        rangecheck.assert_bits(api, amount, bits=AMOUNT_BITS)
+    return as_var(api, amount)
+
+
+def upnl_scaled(api: API, pos: Position, mark: VarLike, scale: int) -> Var:
+    """``scale * size * (mark - entry)``: the position's uPnL times ``scale`` (RS).
+
+    Cost: 1 constraint.
+    Soundness: |result| < scale * 2**127 given the checked position and the market bound
+        mark < 2**PRICE_BITS (the integer product never wraps for scale < 2**120).
+    """
+    return api.mul(pos.size, as_var(api, mark) - pos.entry, label="upnl").scale(scale)
+
+
+def notional(api: API, pos: Position, mark: VarLike) -> Var:
+    """``|size| * mark`` in value units, in [0, 2**127) (market: mark < 2**PRICE_BITS).
+
+    Cost: 1 constraint.
+    """
+    return api.mul(pos.magnitude, mark, label="notional")
+
+
+# --- progressive brackets ------------------------------------------------------------------------
+
+@register_hint("margin.bracket")
+def _hint_bracket(ins: Sequence[int]) -> list[int]:
+    """Inputs (x, u_0, ..., u_{K-2}): one-hot selector of the first bracket b with x <= u_b (else K-1)."""
+    x, bounds = ins[0], list(ins[1:])
+    k = len(bounds) + 1
+    b = next((i for i, u in enumerate(bounds) if x <= u), k - 1)
+    return [int(i == b) for i in range(k)]
+
+
+def _marginal_cost(k: int, bits: int) -> int:
+    return (k - 1) * (bits + 3) + k
+
+
+def _selection_cost(k: int, bits: int) -> int:
+    return 6 * k + 2 * bits
+
+
+def progressive_method(k: int, bits: int) -> str:
+    """The cheaper evaluation of a K-bracket schedule: "marginal" (K <= 3 at 128 bits) or "selection"."""
+    if k <= 1 or _marginal_cost(k, bits) <= _selection_cost(k, bits):
+        return "marginal"
+    return "selection"
+
+
+def progressive_cost(k: int, bits: int) -> int:
+    """Constraints of ``progressive`` with K brackets, all inputs non-constant wires.
+
+    K = 1: 1. Marginal form: (K - 1) * (bits + 3) + K. Selection form: 6 * K + 2 * bits.
+    ``progressive`` uses the smaller (at bits = 128: marginal for K <= 3, selection from K = 4).
+    """
+    if k < 1:
+        raise CircuitError(f"progressive: need at least one bracket, got {k}")
+    if k == 1:
+        return 1
+    return min(_marginal_cost(k, bits), _selection_cost(k, bits))
+
+
+def progressive(api: API, x: VarLike, bounds: Sequence[VarLike], weights: Sequence[VarLike], bits: int) -> Var:
+    """The progressive bracket function P(x) of ``zkmargin.margin.engine`` on wires.
+
+    ``P(x) = sum_b w_b * (min(x, u_b) - min(x, u_{b-1}))`` with u_{-1} = 0 and u_{K-1} = infinity:
+    each weight applies to the part of x inside its bracket. Two equivalent evaluations; the
+    cheaper one for K is used (``progressive_method``):
+
+    * marginal (K <= 3 at 128 bits): ``c_b = min(x, u_b)`` by K - 1 comparisons of width ``bits``,
+      then ``sum_b w_b * (c_b - c_{b-1})``;
+    * selection: the "maintenance amount" / max-of-lines form. On bracket b (u_{b-1} <= x <= u_b)
+      ``P(x) = base_b + w_b * (x - u_{b-1})`` with ``base_b = sum_{a<b} w_a * (u_a - u_{a-1})``
+      (which is the line ``w_b * x - d_b`` that is the maximum of all lines when the weights are
+      nondecreasing). A one-hot selector (hint "margin.bracket") picks b; booleanity and
+      ``sum == 1`` make it one-hot, and ``x - u_{b-1}`` and ``u_b - x`` (u_{K-1} := 2**bits - 1)
+      in [0, 2**bits) make x lie in the selected bracket. At a shared bound x = u_b both brackets
+      qualify and give the same value (P is continuous), so P(x) is determined whatever the
+      selector: a lying selector that points at a bracket not containing x fails a range check.
+
+    Args:
+        x: the value, a wire.
+        bounds: the K - 1 finite bracket bounds u_0 <= ... <= u_{K-2} (wires or ints).
+        weights: the K per-bracket weights (rates, or RS - haircut), wires or ints.
+        bits: the comparison width: x and every bound in [0, 2**bits), bits <= 251.
+    Returns:
+        P(x), a wire or linear combination; |P(x)| <= max_b |w_b| * x.
+    Cost: ``progressive_cost(K, bits)`` constraints.
+    Soundness preconditions (NOT constrained here): x in [0, 2**bits) (the caller derives it from
+        range-checked inputs); bounds nondecreasing and in [0, 2**bits) (market: the loader makes
+        them strictly increasing values below 2**VALUE_BITS; padding slots are all 0, for which
+        both forms give the same value). The weights need no bound for the identity, only for the
+        caller's no-wrap argument.
+    Raises:
+        CircuitError: len(weights) != len(bounds) + 1, or bits out of range.
+    """
+    k = len(weights)
+    if k < 1 or len(bounds) != k - 1:
+        raise CircuitError(f"progressive: {len(bounds)} bounds need {len(bounds) + 1} weights, got {k}")
+    if not 1 <= bits <= 251:
+        raise CircuitError(f"progressive: bits must be in [1, 251], got {bits}")
+    xv = as_var(api, x)
+    us = [as_var(api, u) for u in bounds]
+    ws = [as_var(api, w) for w in weights]
+    with api.scope("progressive"):
+        if k == 1:
+            return api.mul(ws[0], xv, label="w*x")
+        if progressive_method(k, bits) == "marginal":
+            return _progressive_marginal(api, xv, us, ws, bits)
+        return _progressive_selection(api, xv, us, ws, bits)
+
+
+def _progressive_marginal(api: API, x: Var, us: list[Var], ws: list[Var], bits: int) -> Var:
+    total, prev = api.const(0), api.const(0)
+    for b, w in enumerate(ws):
+        with api.scope(f"bracket[{b}]"):
+            if b < len(us):
+                # preconditions of is_less_unchecked: x, u_b in [0, 2**bits) (see the docstring)
+                c = select_unchecked(api, cmp.is_less_unchecked(api, x, us[b], bits=bits), x, us[b])
+            else:
+                c = x
+            total = total + api.mul(w, c - prev, label="w*part")
+            prev = c
+    return total
+
+
+def _progressive_selection(api: API, x: Var, us: list[Var], ws: list[Var], bits: int) -> Var:
+    k = len(ws)
+    sel = api.hint("margin.bracket", [x, *us], n_out=k)
+    with api.scope("selector"):
+        for b, s in enumerate(sel):
+            api.assert_r1cs(s, s - 1, 0, label=f"boolean[{b}]")
+        api.assert_equal(api.sum(sel), 1, label="one_hot")
+    lows: list[Var] = [api.const(0), *us]  # u_{b-1}
+    highs: list[Var] = [*us, api.const((1 << bits) - 1)]  # u_b, the last unbounded
+    bases: list[Var] = [api.const(0)]
+    for b in range(1, k):
+        with api.scope(f"base[{b}]"):
+            bases.append(bases[-1] + api.mul(ws[b - 1], lows[b] - lows[b - 1], label="w*width"))
+
+    def pick(vals: list[Var], what: str) -> Var:
+        return api.sum([api.mul(s, v, label=f"{what}[{b}]") for b, (s, v) in enumerate(zip(sel, vals, strict=True))])
+
+    lo, hi, w, base = pick(lows, "low"), pick(highs, "high"), pick(ws, "weight"), pick(bases, "base")
+    with api.scope("in_bracket"):
+        # x - lo and hi - x in [0, 2**bits): with lo, hi, x in [0, 2**bits) this is lo <= x <= hi
+        rangecheck.assert_bits(api, x - lo, bits=bits)
+        rangecheck.assert_bits(api, hi - x, bits=bits)
+    return base + api.mul(w, x - lo, label="w*(x-low)")
+
+
+# --- exact division by a constant ----------------------------------------------------------------
+
+def _divmod_hint(ceil: bool) -> Callable[[Sequence[int]], list[int]]:
+    """Inputs (n, d): floor: (n // d, n - q * d); ceil: (ceil(n / d), q * d - n)."""
+
+    def hint(ins: Sequence[int]) -> list[int]:
+        n, d = ins
+        q = -(-n // d) if ceil else n // d
+        return [q, q * d - n if ceil else n - q * d]
+    return hint
+
+
+register_hint("margin.divmod_floor")(_divmod_hint(False))
+register_hint("margin.divmod_ceil")(_divmod_hint(True))
+
+
+def _widths(d: int, n_max: int, ceil: bool) -> tuple[int, int]:
+    """(q_bits, r_bits) of a division by d of a numerator in [0, n_max], after checking the bounds."""
+    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+        raise CircuitError(f"division by a constant needs an int divisor >= 1, got {d!r}")
+    if isinstance(n_max, bool) or not isinstance(n_max, int) or n_max < 0:
+        raise CircuitError(f"division: the numerator bound must be a non-negative int, got {n_max!r}")
+    q_max = -(-n_max // d) if ceil else n_max // d
+    q_bits, r_bits = max(q_max.bit_length(), 1), max((d - 1).bit_length(), 1)
+    if (1 << q_bits) * d + d >= 1 << 252:
+        raise CircuitError(f"division: q * d + rem may reach 2**252 (n_max = {n_max}, d = {d}); it could wrap")
+    return q_bits, r_bits
+
+
+def div_const_cost(d: int, n_max: int, ceil: bool = False) -> int:
+    """Constraints of ``div_floor_const`` / ``div_ceil_const``: 0 for d = 1, else
+    ``(q_bits + 1) + 2 * (r_bits + 1) + 1`` with q_bits the width of the largest quotient and
+    r_bits that of d - 1."""
+    q_bits, r_bits = _widths(d, n_max, ceil)
+    return 0 if d == 1 else (q_bits + 1) + 2 * (r_bits + 1) + 1
+
+
+def _div_const(api: API, n: VarLike, d: int, n_max: int, ceil: bool) -> Var:
+    q_bits, r_bits = _widths(d, n_max, ceil)
+    nv = as_var(api, n)
+    if d == 1:
+        return nv
+    q, rem = api.hint("margin.divmod_ceil" if ceil else "margin.divmod_floor", [nv, d], n_out=2)
+    with api.scope("quotient"):
+        rangecheck.assert_bits(api, q, bits=q_bits)
+    with api.scope("remainder"):
+        rangecheck.assert_in_range(api, rem, 0, d - 1, bits=r_bits)
+    # floor: n = q*d + rem; ceil: n + rem = q*d. Both sides are integers below
+    # 2**q_bits * d + d < 2**252 < r (checked in _widths), so the equation holds over the integers
+    # and Euclid's uniqueness makes q the floor (ceil) of n / d.
+    if ceil:
+        api.assert_equal(nv + rem, q.scale(d), label="n+rem==q*d")
+    else:
+        api.assert_equal(nv, q.scale(d) + rem, label="n==q*d+rem")
+    return q
+
+
+def div_floor_const(api: API, n: VarLike, d: int, n_max: int) -> Var:
+    """``floor(n / d)`` for a compile-time divisor d >= 1, with a hinted quotient.
+
+    Hint "margin.divmod_floor" gives (q, rem); constrained: q in [0, 2**q_bits) (q_bits the
+    width of n_max // d), rem in [0, d - 1], and n == q * d + rem (linear).
+    Args:
+        n: the numerator wire; d: the divisor; n_max: an inclusive bound on n (an int).
+    Cost: ``div_const_cost(d, n_max)``; 0 when d == 1 (returns n).
+    Soundness precondition (NOT constrained): n is an integer in [0, n_max] (the caller derives it
+        from range-checked inputs). Then a lying quotient or a remainder >= d fails: see the
+        comment at the equation.
+    Raises:
+        CircuitError: d < 1, or n_max so large that the no-wrap argument fails.
+    """
+    with api.scope("div_floor"):
+        return _div_const(api, n, d, n_max, ceil=False)
+
+
+def div_ceil_const(api: API, n: VarLike, d: int, n_max: int) -> Var:
+    """``ceil(n / d)`` for a compile-time divisor d >= 1: n + rem == q * d, rem in [0, d - 1].
+
+    Hint "margin.divmod_ceil". Cost and precondition as ``div_floor_const`` (q_bits the width of
+    ceil(n_max / d)).
+    """
+    with api.scope("div_ceil"):
+        return _div_const(api, n, d, n_max, ceil=True)
+
+
+# --- the final check -----------------------------------------------------------------------------
+
+def assert_surplus(api: API, difference: VarLike) -> None:
+    """Constrain the final difference D (surplus - threshold) to be >= 0: D in [0, 2**SURPLUS_BITS).
+
+    Cost: SURPLUS_BITS + 1 = 205 constraints.
+    Soundness precondition: |D| < 2**(SURPLUS_BITS - 1) as an integer (each model's docstring
+        derives it). A negative D is then the field element r - |D| > 2**253 > 2**SURPLUS_BITS,
+        which has no decomposition: a shortfall cannot wrap around the field.
+    """
+    with api.scope("surplus"):
+        rangecheck.assert_bits(api, difference, bits=SURPLUS_BITS)

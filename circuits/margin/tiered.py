@@ -1,0 +1,64 @@
+"""Cross margin with collateral valued by haircut tiers (concentration haircuts).
+
+As ``cross`` except the collateral: asset j's value V_j = a_j * p_j counts progressively over the
+asset's tiers, at weight RS - haircut_{j,b} on the part of V_j inside tier b
+(``zkmargin.margin.engine._tier_value``)::
+
+    E = sum_j P_tiers_j(a_j * p_j) + RS * sum_i s_i * (m_i - e_i)
+    Q = sum_i P_rates_i(|s_i| * m_i)
+    check: D = E - Q - RS * T >= 0
+
+Bounds: V_j = a_j * p_j < 2**128 (the tier comparison width, NOTIONAL_BITS), tier bounds below
+2**VALUE_BITS = 2**128 (market); P_tiers_j(V) <= RS * V < 2**188; the rest as ``cross``:
+|D| < 2**199.
+
+Cost (``tiered_cost``): the shared statement, per instrument as ``cross``, per asset 65 + 1
+(value) + ``progressive_cost(T, 128)``, plus 205.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from zkmargin.margin.limits import NOTIONAL_BITS
+from zkmargin.margin.model import VenueModel
+
+from ..api import API
+from . import gadgets
+from .base import MarginCircuit, Segments, statement_cost
+from .cross import POSITION_COST, rate_requirement
+
+__all__ = ["TieredMargin", "tiered_cost"]
+
+
+def tiered_cost(model: VenueModel) -> int:
+    """Constraints of ``TieredMargin(model=model)`` (a test pins it against the compiled count)."""
+    return (statement_cost(model)
+            + model.n_instruments * (POSITION_COST + gadgets.progressive_cost(model.n_rate_brackets, NOTIONAL_BITS))
+            + model.n_assets * (65 + 1 + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
+            + gadgets.SURPLUS_COST)
+
+
+class TieredMargin(MarginCircuit):
+    """Tiered-collateral cross margin (module docstring). Public: commitment, market_digest, threshold, context."""
+
+    kind: ClassVar[str] = "tiered"
+
+    def margin(self, api: API, account: Segments, market: Segments) -> None:
+        model = self.model
+        rs = model.rate_scale
+        equity, requirement = api.const(0), api.const(0)
+        for j in range(model.n_assets):
+            with api.scope(f"asset[{j}]"):
+                a = gadgets.checked_amount(api, account["amounts"][j])
+                value = api.mul(a, market["prices"][j], label="amount*price")
+                weights = [rs - h for h in market["tier_haircuts"][j]]
+                with api.scope("tiers"):
+                    equity = equity + gadgets.progressive(api, value, market["tier_bounds"][j], weights,
+                                                          bits=NOTIONAL_BITS)
+        for i in range(model.n_instruments):
+            with api.scope(f"position[{i}]"):
+                pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
+                equity = equity + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
+                requirement = requirement + rate_requirement(api, model, market, i, pos)
+        gadgets.assert_surplus(api, equity - requirement - self.threshold.scale(rs))
