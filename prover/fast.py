@@ -6,7 +6,8 @@ representation: the proving key's coefficient and point sections are numpy array
 own encoding (Montgomery little-endian), mapped straight from the file, and every heavy step runs
 in the kernels of ``kernels`` (NTT, Pippenger MSM, fixed-base tables) on both cores.
 
-Phases (``PhaseTimings`` names): ``witness_eval`` (A*w, B*w), ``ntt`` (three odd-coset transforms),
+Phases (``PhaseTimings`` names): ``key_arrays`` (mapping and range-checking the key's sections,
+once per key object), ``witness_eval`` (A*w, B*w), ``ntt`` (three odd-coset transforms),
 ``msm_g1`` (A, B1, L, H), ``msm_g2`` (B2), ``assemble`` (blinding terms).
 """
 
@@ -168,6 +169,7 @@ def prove_fast(
 
     t = time.perf_counter()
     ka = key_arrays(pk)
+    t = lap("key_arrays", t)
     w = witness if isinstance(witness, np.ndarray) else kernels.scalars_to_array(list(witness))
     if w.shape != (ka.n_wires, 4):
         raise MalformedInputError(f"witness has {w.shape[0]} values but the proving key expects {ka.n_wires} wires")

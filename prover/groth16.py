@@ -158,6 +158,8 @@ def prove(
         return prove_reference(pk, witness, cs, rng, timings)
     from .fast import prove_fast
 
-    _validate(pk, witness, cs)
     tm = timings or PhaseTimings()
+    t = time.perf_counter()
+    _validate(pk, witness, cs)
+    tm.add("check_witness", time.perf_counter() - t)
     return prove_fast(pk, witness, rng=rng, timings=tm.phases)

@@ -1,37 +1,53 @@
 #!/usr/bin/env bash
-# End-to-end demo: the venue compiles its margin circuit and runs the (development) setup, the
-# trader proves that a hidden portfolio meets the rule, the venue verifies the proof, and the
-# verifier is exported to Solidity together with the proof's calldata.
+# End-to-end demo on the cross-margin example (examples/cross):
+#   venue:  development setup from its model file, publishes the market digest, issues a context
+#   trader: commits to a hidden portfolio, proves it meets the rule (a failing one is refused)
+#   venue:  verifies the proof against its own market file, commitment, threshold and context
+#   chain:  the verifier exported to Solidity, the proof as calldata, and (when node and the
+#           test tools are installed) the contract run in py-evm
 # Installs zkmargin[prover,dev] into .venv on first use. Output goes to demo-out/ (or $DEMO_OUT).
 source "$(dirname "$0")/_env.sh"
 OUT="${DEMO_OUT:-demo-out}"
-rm -rf "$OUT"; mkdir -p "$OUT"
-P=(-p n_positions=2 -p n_assets=2)
+EX=examples/cross
+rm -rf "$OUT"; mkdir -p "$OUT/venue" "$OUT/trader"
 step() { printf '\n== %s\n' "$*"; }
+EPOCH=$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['epoch'])" "$EX/market.json")
 
-step "venue: compile the cross-margin circuit (2 positions, 2 collateral assets)"
-zkmargin compile cross-simple "${P[@]}" -o "$OUT/cross.r1cs"
+step "venue: development setup for its margin model (cross margin, 4 instruments, 3 assets)"
+zkmargin setup "$EX/model.json" --zkey "$OUT/venue/cross.zkey" --vk "$OUT/venue/verification_key.json"
 
-step "venue: development setup (production keys come from a ceremony)"
-zkmargin setup "$OUT/cross.r1cs" --zkey "$OUT/cross.zkey" --vk "$OUT/verification_key.json"
+step "venue: publish the market data digest for epoch $EPOCH and issue a context (nonce) for this check"
+zkmargin digest "$EX/model.json" "$EX/market.json"
+zkmargin context --venue zkmargin-demo --epoch "$EPOCH" -o "$OUT/venue/context.json"
 
-step "trader: prove the hidden portfolio meets the rule (positions and collateral stay secret)"
-zkmargin prove cross-simple "${P[@]}" --input examples/demo/cross_simple_input.json \
-  --zkey "$OUT/cross.zkey" --proof "$OUT/proof.json" --public "$OUT/public.json"
+step "trader: commit to the portfolio (the venue gets the commitment; the salt stays private)"
+zkmargin commit "$EX/model.json" "$EX/portfolio_pass.json" --salt "$OUT/trader/salt.json" \
+  -o "$OUT/trader/commitment.json"
 
-step "venue: verify (public inputs: threshold, prices, haircuts, marks, rates)"
-zkmargin verify "$OUT/verification_key.json" "$OUT/public.json" "$OUT/proof.json"
+step "trader: prove the hidden portfolio keeps a surplus of at least 1,000 over the initial margin"
+zkmargin prove --model "$EX/model.json" --market "$EX/market.json" --portfolio "$EX/portfolio_pass.json" \
+  --salt "$OUT/trader/salt.json" --threshold 1000 --context "$OUT/venue/context.json" \
+  --zkey "$OUT/venue/cross.zkey" --proof "$OUT/trader/proof.json" --public "$OUT/trader/public.json"
 
-step "venue: export the verifier to Solidity, and the proof as calldata"
-zkmargin export solidity "$OUT/verification_key.json" -o "$OUT/Verifier.sol"
-zkmargin export calldata "$OUT/proof.json" "$OUT/public.json" > "$OUT/calldata.txt"
-echo "calldata: $OUT/calldata.txt ($(wc -c < "$OUT/calldata.txt") bytes)"
+step "venue: verify the proof against its own market file, the commitment it holds, its threshold and context"
+zkmargin verify "$OUT/venue/verification_key.json" "$OUT/trader/public.json" "$OUT/trader/proof.json" \
+  --model "$EX/model.json" --market "$EX/market.json" --commitment "$OUT/trader/commitment.json" \
+  --threshold 1000 --context "$OUT/venue/context.json"
 
-step "a portfolio that fails the rule is refused, and no proof is written"
-sed 's/"threshold": "10000"/"threshold": "90000"/' examples/demo/cross_simple_input.json > "$OUT/failing_input.json"
-if zkmargin prove cross-simple "${P[@]}" --input "$OUT/failing_input.json" --zkey "$OUT/cross.zkey" \
-     --proof "$OUT/failing_proof.json" --public "$OUT/failing_public.json"; then
-  echo "demo error: a failing portfolio was proved" >&2; exit 1
+step "a portfolio that fails the rule is refused before any proving, and no proof is written"
+if zkmargin prove --model "$EX/model.json" --market "$EX/market.json" --portfolio "$EX/portfolio_fail.json" \
+     --salt "$OUT/trader/salt.json" --threshold 1000 --context "$OUT/venue/context.json" \
+     --zkey "$OUT/venue/cross.zkey" --proof "$OUT/trader/failing_proof.json" --public "$OUT/trader/failing_public.json"
+then echo "demo error: a failing portfolio was proved" >&2; exit 1; fi
+test ! -e "$OUT/trader/failing_proof.json" && echo "(refused as expected; no proof file)"
+
+step "on-chain: export the Solidity verifier and the proof's calldata"
+zkmargin export solidity "$OUT/venue/verification_key.json" -o "$OUT/venue/Verifier.sol"
+zkmargin export calldata "$OUT/trader/proof.json" "$OUT/trader/public.json" > "$OUT/trader/calldata.txt"
+echo "calldata: $OUT/trader/calldata.txt"
+if [ -d tests/node/node_modules/solc ] && command -v node >/dev/null; then
+  python scripts/evm_check.py "$OUT/venue/Verifier.sol" "$OUT/trader/proof.json" "$OUT/trader/public.json"
+else
+  echo "(skipping the EVM run: install the test tools with bash scripts/test.sh to compile with solc)"
 fi
-test ! -e "$OUT/failing_proof.json" && echo "refused as expected; no proof file"
 printf '\ndemo complete: artifacts in %s/\n' "$OUT"

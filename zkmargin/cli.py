@@ -69,6 +69,24 @@ def _echo_kv(pairs: list[tuple[str, Any]]) -> None:
         click.echo(f"  {k:<{width}}  {v}")
 
 
+class _Phase:
+    """Prints 'name ...' then 'done in X s' on stderr: progress for the steps that can take a while."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> _Phase:
+        click.echo(f"  {self.name} ...", err=True, nl=False)
+        self.t = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            click.echo(f" done in {time.perf_counter() - self.t:.2f}s", err=True)
+        else:
+            click.echo(" failed", err=True)
+
+
 # --- circuit references --------------------------------------------------------------------
 
 def _load_circuit_class(ref: str) -> type:
@@ -199,53 +217,161 @@ def compile_cmd(circuit: str, params: tuple[str, ...], output: Path) -> None:
 
 
 @main.command("setup")
-@click.argument("r1cs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", metavar="MODEL_OR_R1CS", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--zkey", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the proving key (.zkey, snarkjs format).")
 @click.option("--vk", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write verification_key.json.")
 @_friendly
-def setup_cmd(r1cs: Path, zkey: Path, vk: Path) -> None:
-    """Development setup: proving and verifying keys for a compiled .r1cs.
+def setup_cmd(source: Path, zkey: Path, vk: Path) -> None:
+    """Development setup: proving and verifying keys for a venue model (.json) or a compiled .r1cs.
 
-    The toxic waste comes from the OS's random generator and is never written anywhere, but it
-    was on this machine: keys from this command are for development. Production keys come from a
-    powers-of-tau ceremony and phase-2 contributions (snarkjs groth16 setup + zkey contribute);
-    zkmargin proves with such a .zkey unchanged.
+    For a venue model file, the margin circuit of its model (cross, isolated, scenario, health,
+    tiered) at its sizes is compiled first. The toxic waste comes from the OS's random generator and
+    is never written anywhere, but it was on this machine: keys from this command are for
+    development. Production keys come from a powers-of-tau ceremony and phase-2 contributions
+    (snarkjs groth16 setup + zkey contribute on the .r1cs); zkmargin proves with such a .zkey.
 
     \b
-    Example:
+    Examples:
+      zkmargin setup examples/cross/model.json --zkey venue/cross.zkey --vk venue/verification_key.json
       zkmargin setup build/cross.r1cs --zkey build/cross.zkey --vk build/verification_key.json
     """
     import warnings
 
     from zkmargin.prover import DevelopmentSetupWarning, setup
+    from zkmargin.prover.backend import backend_name
     from zkmargin.serialize import read_r1cs, write_verifying_key, write_zkey
 
-    cs = read_r1cs(r1cs)
-    click.echo(f"setup for {r1cs}: {cs.n_constraints} constraints, {cs.n_public} public inputs", err=True)
-    click.echo("warning: development setup; production keys come from a ceremony", err=True)
     t = time.perf_counter()
-    with warnings.catch_warnings():
+    if source.suffix.lower() == ".json":
+        from zkmargin.circuits import compile_circuit
+        from zkmargin.circuits.margin import circuit_for
+        from zkmargin.margin import load_model
+
+        model = load_model(source)
+        with _Phase(f"compiling the {model.margin_model} circuit of {model.model_id}"):
+            cs = compile_circuit(circuit_for(model))
+    else:
+        cs = read_r1cs(source)
+    click.echo(f"setup for {source}: {cs.n_constraints:,} constraints, {cs.n_public} public inputs "
+               f"({backend_name()} backend)", err=True)
+    click.echo("warning: development setup; production keys come from a ceremony", err=True)
+    with warnings.catch_warnings(), _Phase("generating keys"):
         warnings.simplefilter("ignore", DevelopmentSetupWarning)
         pk, vkey = setup(cs)
     for p in (zkey, vk):
         p.parent.mkdir(parents=True, exist_ok=True)
-    write_zkey(pk, zkey)
-    write_verifying_key(vkey, vk)
+    with _Phase("writing keys"):
+        write_zkey(pk, zkey)
+        write_verifying_key(vkey, vk)
     click.echo(f"setup done in {time.perf_counter() - t:.2f}s (domain 2^{pk.domain_size.bit_length() - 1})")
     _echo_kv([("proving key", zkey), ("verifying key", vk)])
 
 
+@main.command("digest")
+@click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("market_path", metavar="MARKET", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_friendly
+def digest_cmd(model_path: Path, market_path: Path) -> None:
+    """Validate MARKET against MODEL and print its digest (the proofs' market_digest input).
+
+    \b
+    Example:
+      zkmargin digest examples/cross/model.json examples/cross/market.json
+    """
+    from zkmargin.margin import load_market, load_model, market_digest_of
+
+    model = load_model(model_path)
+    market = load_market(market_path, model)
+    d = market_digest_of(model, market)
+    click.echo(f"market digest of {market_path} (venue {market.venue}, epoch {market.epoch}):")
+    click.echo(str(d))
+
+
+@main.command("context")
+@click.option("--venue", required=True, help="The venue id (1-31 printable ASCII characters).")
+@click.option("--epoch", type=int, required=True, help="The market-data epoch the proof is for.")
+@click.option("--chain-id", type=int, default=1, show_default=True, help="The EVM chain id (0 if off-chain).")
+@click.option("--nonce", type=int, default=None, help="The challenge nonce (default: 128 random bits).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write context.json.")
+@_friendly
+def context_cmd(venue: str, epoch: int, chain_id: int, nonce: int | None, output: Path) -> None:
+    """Issue a verification context (venue, epoch, nonce, chain id) that a proof must be bound to.
+
+    The verifier chooses it, so a proof made for one venue, epoch or challenge cannot be replayed
+    in another.
+
+    \b
+    Example:
+      zkmargin context --venue zkmargin-demo --epoch 20241124 -o venue/context.json
+    """
+    from zkmargin.margin.documents import new_context, write_context
+
+    ctx = new_context(venue, epoch, chain_id=chain_id, nonce=nonce)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_context(ctx, output)
+    click.echo(f"wrote {output}: venue {ctx.venue}, epoch {ctx.epoch}, chain {ctx.chain_id}, nonce {ctx.nonce}")
+
+
+@main.command("commit")
+@click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("portfolio_path", metavar="PORTFOLIO", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--salt", "salt_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The private salt file: reused if it exists, else created (owner-only permissions).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write commitment.json (public: give it to the venue).")
+@_friendly
+def commit_cmd(model_path: Path, portfolio_path: Path, salt_path: Path, output: Path) -> None:
+    """Commit to a PORTFOLIO: a Poseidon commitment the venue holds, the salt kept private.
+
+    Proofs are about the committed account: the venue checks a proof's commitment against the one
+    it holds. Keep the salt file: without it the commitment can never be opened or proved about.
+
+    \b
+    Example:
+      zkmargin commit examples/cross/model.json examples/cross/portfolio_pass.json \\
+          --salt trader/salt.json -o trader/commitment.json
+    """
+    from zkmargin.margin import account_commitment, load_model, load_portfolio
+    from zkmargin.margin.documents import load_salt, new_salt, write_commitment, write_salt
+
+    model = load_model(model_path)
+    portfolio = load_portfolio(portfolio_path, model)
+    if salt_path.exists():
+        salt_model, salt = load_salt(salt_path)
+        if salt_model != model.model_id:
+            raise CliError(f"{salt_path}: model_id is {salt_model!r}, the model is {model.model_id!r}")
+        note = "reused"
+    else:
+        salt = new_salt()
+        salt_path.parent.mkdir(parents=True, exist_ok=True)
+        write_salt(model.model_id, salt, salt_path)
+        note = "new, owner-only; keep it private"
+    c = account_commitment(model, portfolio, salt)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_commitment(model.model_id, c, output)
+    click.echo(f"commitment {c}")
+    _echo_kv([("commitment", output), ("salt", f"{salt_path} ({note})")])
+
+
+_path_in = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
 @main.command("prove")
-@click.argument("circuit", metavar="CIRCUIT", required=False)
+@click.argument("circuit", metavar="[CIRCUIT]", required=False)
 @_param_opt
-@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON object with a value for every public and secret field of CIRCUIT.")
-@click.option("--witness", "wtns", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Prove from a .wtns file instead (e.g. circom's), without CIRCUIT.")
-@click.option("--zkey", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The proving key (.zkey) from zkmargin setup or snarkjs.")
+@click.option("--model", "model_path", type=_path_in, help="Margin flow: the venue model (.json).")
+@click.option("--market", "market_path", type=_path_in, help="Margin flow: the epoch's market data (.json).")
+@click.option("--portfolio", "portfolio_path", type=_path_in, help="Margin flow: the hidden portfolio (.json).")
+@click.option("--salt", "salt_path", type=_path_in, help="Margin flow: the salt file from zkmargin commit.")
+@click.option("--threshold", help="Margin flow: the required surplus (quote) or health factor, e.g. 1000 or 1.30.")
+@click.option("--context", "context_path", type=_path_in, help="Margin flow: the venue's context.json.")
+@click.option("--input", "input_path", type=_path_in,
+              help="Circuit flow: JSON object with a value for every public and secret field of CIRCUIT.")
+@click.option("--witness", "wtns", type=_path_in, help="Prove from a .wtns file (e.g. circom's), without CIRCUIT.")
+@click.option("--zkey", type=_path_in, required=True, help="The proving key (.zkey) from zkmargin setup or snarkjs.")
 @click.option("--proof", "proof_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("proof.json"),
               show_default=True, help="Where to write proof.json.")
 @click.option("--public", "public_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -253,27 +379,49 @@ def setup_cmd(r1cs: Path, zkey: Path, vk: Path) -> None:
 @click.option("--save-witness", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the witness as a .wtns file.")
 @_friendly
-def prove_cmd(circuit: str | None, params: tuple[str, ...], input_path: Path | None, wtns: Path | None,
-              zkey: Path, proof_path: Path, public_path: Path, save_witness: Path | None) -> None:
-    """Prove that the values in --input satisfy CIRCUIT, with the proving key --zkey.
+def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | None, market_path: Path | None,
+              portfolio_path: Path | None, salt_path: Path | None, threshold: str | None, context_path: Path | None,
+              input_path: Path | None, wtns: Path | None, zkey: Path, proof_path: Path, public_path: Path,
+              save_witness: Path | None) -> None:
+    """Prove a statement with the proving key --zkey, in one of three ways.
 
-    The witness is checked against the constraints before any proving: a violated constraint is
-    reported by its scope path (e.g. 'surplus/...') and no proof file is written.
+    \b
+    Margin flow (a trader): the portfolio meets the venue's rule for this market
+    data, threshold and context. The rule is evaluated first: a portfolio that
+    fails is refused with the rule, the binding scenario or position and the
+    shortfall, exit status 1, and no proof file is written.
+    Circuit flow: the values in --input satisfy CIRCUIT (a built-in name or
+    'package.module:ClassName'); a violated constraint is named by its scope path.
+    Witness flow: a .wtns file (e.g. circom's) for the key's circuit.
 
     \b
     Examples:
-      zkmargin prove cross-simple -p n_positions=2 -p n_assets=2 --input input.json \\
-          --zkey build/cross.zkey --proof build/proof.json --public build/public.json
+      zkmargin prove --model examples/cross/model.json --market examples/cross/market.json \\
+          --portfolio examples/cross/portfolio_pass.json --salt trader/salt.json \\
+          --threshold 1000 --context venue/context.json --zkey venue/cross.zkey \\
+          --proof trader/proof.json --public trader/public.json
+      zkmargin prove cross-simple -p n_positions=2 -p n_assets=2 --input input.json --zkey build/cross.zkey
       zkmargin prove --witness circom.wtns --zkey circom.zkey
     """
     from zkmargin.prover import PhaseTimings, prove
+    from zkmargin.prover.backend import backend_name
     from zkmargin.serialize import read_wtns, read_zkey, write_proof, write_public_inputs, write_wtns
 
-    if (circuit is None) == (wtns is None):
-        raise CliError("give either CIRCUIT with --input, or --witness FILE.wtns")
+    margin_opts = [model_path, market_path, portfolio_path, salt_path, threshold, context_path]
+    flows = [any(o is not None for o in margin_opts), circuit is not None, wtns is not None]
+    if sum(flows) != 1:
+        raise CliError("give exactly one of: the margin options (--model ...), CIRCUIT with --input, or --witness")
     cs = None
     t = time.perf_counter()
-    if circuit is not None:
+    report = None
+    if flows[0]:
+        names = ["--model", "--market", "--portfolio", "--salt", "--threshold", "--context"]
+        missing = [n for n, o in zip(names, margin_opts, strict=True) if o is None]
+        if missing:
+            raise CliError(f"the margin flow also needs {', '.join(missing)}")
+        cs, witness, report = _margin_witness(model_path, market_path, portfolio_path, salt_path, threshold,
+                                              context_path)  # type: ignore[arg-type]
+    elif circuit is not None:
         from zkmargin.circuits import build
 
         if input_path is None:
@@ -284,11 +432,11 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], input_path: Path | N
         assert wtns is not None
         witness = read_wtns(wtns)
     t_wit = time.perf_counter() - t
-    pk = read_zkey(zkey)
+    pk = read_zkey(zkey, keep_encoded=True)
     if cs is not None and (cs.n_wires != pk.n_wires or cs.n_public != pk.n_public):
         raise CliError(
             f"{zkey}: the key is for {pk.n_wires} wires / {pk.n_public} public inputs, the circuit has "
-            f"{cs.n_wires} / {cs.n_public}: were the same parameters used for compile and prove?"
+            f"{cs.n_wires} / {cs.n_public}: is it the key of this model / these parameters?"
         )
     tm = PhaseTimings()
     proof, public = prove(pk, witness, cs, timings=tm)
@@ -298,26 +446,71 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], input_path: Path | N
     write_public_inputs(public, public_path)
     if save_witness is not None:
         write_wtns(witness, save_witness)
-    click.echo(f"proved in {time.perf_counter() - t:.2f}s (witness {t_wit:.2f}s, "
+    if report is not None:
+        click.echo(f"passes: {report.explain()}")
+    click.echo(f"proved in {time.perf_counter() - t:.2f}s ({backend_name()} backend; witness {t_wit:.2f}s, "
                + ", ".join(f"{k} {v:.2f}s" for k, v in tm.phases.items()) + ")")
     _echo_kv([("proof", proof_path), ("public inputs", public_path)])
 
 
+def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, salt_path: Path, threshold: str,
+                    context_path: Path) -> tuple[Any, list[int], Any]:
+    """Load and validate the documents, evaluate the rule natively, and solve the witness."""
+    from zkmargin.circuits import build
+    from zkmargin.circuits.margin import assignment_for
+    from zkmargin.margin import evaluate, load_market, load_model, load_portfolio
+    from zkmargin.margin.documents import load_context, load_salt
+
+    model = load_model(model_path)
+    market = load_market(market_path, model)
+    portfolio = load_portfolio(portfolio_path, model)
+    salt_model, salt = load_salt(salt_path)
+    if salt_model != model.model_id:
+        raise CliError(f"{salt_path}: model_id is {salt_model!r}, the model is {model.model_id!r}")
+    ctx = load_context(context_path)
+    if ctx.epoch != market.epoch or ctx.venue != market.venue:
+        raise CliError(f"{context_path}: the context is for venue {ctx.venue!r} epoch {ctx.epoch}, the market data "
+                       f"for venue {market.venue!r} epoch {market.epoch}")
+    report = evaluate(model, market, portfolio, threshold)
+    if not report.passes:
+        click.echo(f"refused: {report.explain()}", err=True)
+        click.echo("no proof was made: the portfolio does not meet the rule", err=True)
+        sys.exit(1)
+    with _Phase(f"solving the {model.margin_model} witness"):
+        cs, witness = build(assignment_for(model, market, portfolio, salt, threshold, ctx.field_value()))
+    return cs, witness, report
+
+
 @main.command("verify")
-@click.argument("vk_path", metavar="VERIFICATION_KEY", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("public_path", metavar="PUBLIC", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("proof_path", metavar="PROOF", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("vk_path", metavar="VERIFICATION_KEY", type=_path_in)
+@click.argument("public_path", metavar="PUBLIC", type=_path_in)
+@click.argument("proof_path", metavar="PROOF", type=_path_in)
+@click.option("--model", "model_path", type=_path_in, help="Venue check: the venue model (.json).")
+@click.option("--market", "market_path", type=_path_in, help="Venue check: the venue's own market data (.json).")
+@click.option("--commitment", "commitment_path", type=_path_in,
+              help="Venue check: the account's commitment.json the venue holds.")
+@click.option("--threshold", help="Venue check: the threshold the venue requires (e.g. 1000 or 1.30).")
+@click.option("--context", "context_path", type=_path_in, help="Venue check: the context.json the venue issued.")
 @_friendly
-def verify_cmd(vk_path: Path, public_path: Path, proof_path: Path) -> None:
+def verify_cmd(vk_path: Path, public_path: Path, proof_path: Path, model_path: Path | None,
+               market_path: Path | None, commitment_path: Path | None, threshold: str | None,
+               context_path: Path | None) -> None:
     """Check PROOF for the PUBLIC inputs against VERIFICATION_KEY (snarkjs JSON files).
 
-    Exit status 0: valid. 1: a well-formed proof that does not verify. 2: malformed input (the
-    message names the file and field: a point off the curve, a public input >= r, ...).
-    Needs only the base install (py_ecc + click).
+    With the venue-check options, the public inputs are first compared with the ones the venue
+    computes from its own files (commitment, market digest, threshold, context), and every one
+    that differs is named: a proof is only meaningful for the statement the venue expects.
+
+    Exit status 0: valid. 1: the proof does not verify, or it is about another statement.
+    2: malformed input (the message names the file and field: a point off the curve, a public
+    input >= r, ...). Needs only the base install (py_ecc + click).
 
     \b
-    Example:
+    Examples:
       zkmargin verify build/verification_key.json build/public.json build/proof.json
+      zkmargin verify venue/verification_key.json trader/public.json trader/proof.json \\
+          --model examples/cross/model.json --market examples/cross/market.json \\
+          --commitment trader/commitment.json --threshold 1000 --context venue/context.json
     """
     from zkmargin.serialize import load_proof, load_public_inputs, load_verifying_key
     from zkmargin.verifier import verify
@@ -325,7 +518,30 @@ def verify_cmd(vk_path: Path, public_path: Path, proof_path: Path) -> None:
     vk = load_verifying_key(vk_path)
     public = load_public_inputs(public_path)
     proof = load_proof(proof_path)
+    venue_opts = [model_path, market_path, commitment_path, threshold, context_path]
     t = time.perf_counter()
+    if any(o is not None for o in venue_opts):
+        names = ["--model", "--market", "--commitment", "--threshold", "--context"]
+        missing = [n for n, o in zip(names, venue_opts, strict=True) if o is None]
+        if missing:
+            raise CliError(f"the venue check also needs {', '.join(missing)}")
+        from zkmargin.margin import load_market, load_model
+        from zkmargin.margin.documents import load_commitment, load_context
+        from zkmargin.verifier.venue import check_margin_proof, expected_statement
+
+        model = load_model(model_path)  # type: ignore[arg-type]
+        market = load_market(market_path, model)  # type: ignore[arg-type]
+        c_model, commitment = load_commitment(commitment_path)  # type: ignore[arg-type]
+        if c_model != model.model_id:
+            raise CliError(f"{commitment_path}: model_id is {c_model!r}, the model is {model.model_id!r}")
+        expected = expected_statement(model, market, commitment, threshold, load_context(context_path))  # type: ignore
+        verdict = check_margin_proof(vk, public, proof, expected)
+        dt = time.perf_counter() - t
+        if verdict.ok:
+            click.echo(f"OK: {verdict.explain()} ({dt:.2f}s)")
+            return
+        click.echo(f"INVALID: {verdict.explain()} ({dt:.2f}s)")
+        sys.exit(1)
     ok = verify(vk, public, proof)
     dt = time.perf_counter() - t
     if ok:
