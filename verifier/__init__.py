@@ -6,15 +6,19 @@ so that a venue can verify proofs with ``pip install zkmargin`` alone.
 
 from __future__ import annotations
 
+from zkmargin.verifier.batch import BatchResult, verify_batch, verify_batch_files
 from zkmargin.verifier.groth16_verify import PreparedVerifyingKey, prepare_verifying_key, verify
-
-# --- solidity exports: added by the Solidity-export helper (verifier/solidity.py) -----------
-# from zkmargin.verifier.solidity import ...
-# --------------------------------------------------------------------------------------------
+from zkmargin.verifier.solidity import CalldataArgs, calldata_args, export_calldata, export_solidity
 
 __all__ = [
     "PreparedVerifyingKey",
     "prepare_verifying_key",
     "verify",
-    # solidity exports go here
+    "BatchResult",
+    "verify_batch",
+    "verify_batch_files",
+    "export_solidity",
+    "export_calldata",
+    "calldata_args",
+    "CalldataArgs",
 ]

@@ -28,13 +28,16 @@ it is reported as :class:`~zkmargin.errors.IdentityPointError` so that the messa
 likely cause.
 
 Costs with py_ecc on one core (order of magnitude): the pairing product ~0.5-0.7 s; a G2 subgroup
-check ~25 ms (one per proof, three per key preparation); ``vk_x`` one G1 scalar multiplication per
+check ~6 ms (one per proof, three per key preparation); ``vk_x`` one G1 scalar multiplication per
 non-zero public input, a few ms each; curve-equation and range checks are negligible.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +58,7 @@ from zkmargin.errors import (
     PointNotOnCurveError,
     PublicInputCountError,
     PublicInputOutOfRangeError,
+    show_value,
 )
 from zkmargin.field import Q, R
 from zkmargin.groth16 import Proof, VerifyingKey
@@ -90,7 +94,7 @@ def _coordinate(value: Any, name: str) -> int:
         raise PointNotOnCurveError(f"{name} must be an int, got {type(value).__name__} {_short(value)}")
     v = int(value)  # drop int subclasses, whose arithmetic could be overridden
     if not 0 <= v < Q:
-        raise PointNotOnCurveError(f"{name} = {v} is outside [0, q) (q = {Q})")
+        raise PointNotOnCurveError(f"{name} = {show_value(v)} is outside [0, q) (q = {Q})")
     return v
 
 
@@ -145,9 +149,28 @@ def _check_g2_on_twist(p: Any, name: str) -> _G2Affine:
     return point
 
 
+@functools.cache
+def fast_backend() -> Any:
+    """``zkmargin.verifier.fast`` when the numba pairing can run (``zkmargin[prover]`` installed,
+    JIT on), else None. ``ZKMARGIN_VERIFY_BACKEND=python`` forces py_ecc. Imported on first use, so
+    ``import zkmargin.verifier`` never loads numba; py_ecc stays the oracle the fast path is tested
+    against (tests/verifier/test_pairing_numba.py)."""
+    if os.environ.get("ZKMARGIN_VERIFY_BACKEND", "auto").lower() == "python":
+        return None
+    if importlib.util.find_spec("numba") is None:
+        return None
+    try:
+        from zkmargin.verifier import fast
+    except ImportError as e:  # pragma: no cover - a broken optional install
+        logger.warning("numba pairing unavailable (%s); verifying with py_ecc", e)
+        return None
+    return fast if fast.fast_pairing_available() else None
+
+
 def _check_g2_subgroup(p: _G2Affine, name: str) -> None:
     """Raises PointNotInSubgroupError when the on-twist point ``p`` has ``r * p != infinity``."""
-    if not g2_in_subgroup(p):
+    fast = fast_backend()
+    if not (fast.g2_in_subgroup_fast(p) if fast is not None else g2_in_subgroup(p)):
         raise PointNotInSubgroupError(
             f"{name} = {p} is on the twist but not in the order-r subgroup G2 (r * {name} != infinity)"
         )
@@ -287,10 +310,12 @@ def validate_public_inputs(public_inputs: Sequence[int], n_public: int) -> tuple
             )
         x = int(v)
         if x < 0:
-            raise PublicInputOutOfRangeError(f"public input {i} = {x} is negative; inputs must lie in [0, r)")
+            raise PublicInputOutOfRangeError(
+                f"public input {i} = {show_value(x)} is negative; inputs must lie in [0, r)"
+            )
         if x >= R:
             raise PublicInputOutOfRangeError(
-                f"public input {i} = {x} is not below r = {R}; inputs must be reduced field elements"
+                f"public input {i} = {show_value(x)} is not below r = {R}; inputs must be reduced field elements"
             )
         values.append(x)
     return tuple(values)
@@ -331,7 +356,8 @@ def verify(
         proof: the proof.
 
     Returns:
-        True when the pairing equation holds; False when a well-formed proof fails it.
+        True when the pairing equation holds; False when a well-formed proof fails it. The numba
+        pairing runs when installed (about 1 ms), else py_ecc (about 0.5 s); see ``fast_backend``.
 
     Raises:
         MalformedInputError: (or one of its subclasses, see :func:`prepare_verifying_key`,
@@ -341,6 +367,9 @@ def verify(
     pvk = vk if isinstance(vk, PreparedVerifyingKey) else prepare_verifying_key(vk)
     xs = validate_public_inputs(public_inputs, pvk.n_public)
     a, b, c = validate_proof(proof)
+    fast = fast_backend()
+    if fast is not None:
+        return bool(fast.groth16_check_fast(fast.prepare_fast(pvk), xs, a, b, c))
     vk_x = g1_lincomb(pvk.gamma_abc_g1, (1, *xs))
     return pairing_product_is_one(
         [

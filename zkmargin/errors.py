@@ -19,7 +19,23 @@ __all__ = [
     "CircuitError",
     "UnsatisfiedConstraintError",
     "HintError",
+    "show_value",
 ]
+
+
+def show_value(v: object, limit: int = 80) -> str:
+    """A short, always-printable rendering of an untrusted value for an error message.
+
+    Integers too long to print in full (Python refuses int-to-str past 4,300 digits, raising a
+    bare ValueError) are described by their bit length; other values are repr()'d and truncated.
+    """
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 256:
+        return f"<{'-' if v < 0 else ''}{abs(v).bit_length()}-bit integer>"
+    try:
+        s = repr(v)
+    except ValueError:  # e.g. a container holding a huge int
+        s = f"<unprintable {type(v).__name__}>"
+    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 class ZkMarginError(Exception):

@@ -74,3 +74,7 @@ def no_pairing(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("pairing reached: validation should have rejected the input first")
 
     monkeypatch.setattr(gv, "pairing_product_is_one", _forbidden)
+    fast = gv.fast_backend()
+    if fast is not None:  # the numba path is the default when installed: forbid it too
+        monkeypatch.setattr(fast, "groth16_check_fast", _forbidden)
+        monkeypatch.setattr(fast, "groth16_batch_check_fast", _forbidden)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from zkmargin.curve import G1Point, G2Point
-from zkmargin.errors import MalformedJSONError, PointNotOnCurveError
+from zkmargin.errors import MalformedJSONError, PointNotOnCurveError, show_value
 from zkmargin.field import Q, R
 from zkmargin.groth16 import Proof, VerifyingKey
 from zkmargin.serialize._io import PathLike, atomic_write_text
@@ -86,8 +86,8 @@ class _Ctx:
 def _show(v: Any) -> str:
     try:
         s = json.dumps(v)
-    except (TypeError, ValueError):
-        s = repr(v)
+    except (TypeError, ValueError):  # not JSON, or an int too long to print
+        return show_value(v)
     return s if len(s) <= 80 else s[:77] + "..."
 
 
@@ -275,6 +275,8 @@ def _read_json_text(text: str | bytes, ctx: _Ctx) -> Any:
         raise ctx.fail("", f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
     except RecursionError:
         raise ctx.fail("", "invalid JSON: nested too deeply") from None
+    except ValueError as e:  # a number literal past Python's int-parsing limit (4,300 digits)
+        raise ctx.fail("", f"invalid JSON: {e}") from None
 
 
 def read_json_file(path: PathLike) -> Any:
