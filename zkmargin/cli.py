@@ -483,8 +483,11 @@ def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, s
 
 @main.command("verify")
 @click.argument("vk_path", metavar="VERIFICATION_KEY", type=_path_in)
-@click.argument("public_path", metavar="PUBLIC", type=_path_in)
-@click.argument("proof_path", metavar="PROOF", type=_path_in)
+@click.argument("public_path", metavar="[PUBLIC", type=_path_in, required=False)
+@click.argument("proof_path", metavar="PROOF]", type=_path_in, required=False)
+@click.option("--batch", "batch_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Verify every proof in this folder at once (NAME.proof.json + NAME.public.json, or NAME/ "
+                   "with proof.json + public.json); invalid ones are named.")
 @click.option("--model", "model_path", type=_path_in, help="Venue check: the venue model (.json).")
 @click.option("--market", "market_path", type=_path_in, help="Venue check: the venue's own market data (.json).")
 @click.option("--commitment", "commitment_path", type=_path_in,
@@ -492,7 +495,8 @@ def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, s
 @click.option("--threshold", help="Venue check: the threshold the venue requires (e.g. 1000 or 1.30).")
 @click.option("--context", "context_path", type=_path_in, help="Venue check: the context.json the venue issued.")
 @_friendly
-def verify_cmd(vk_path: Path, public_path: Path, proof_path: Path, model_path: Path | None,
+def verify_cmd(vk_path: Path, public_path: Path | None, proof_path: Path | None, batch_dir: Path | None,
+               model_path: Path | None,
                market_path: Path | None, commitment_path: Path | None, threshold: str | None,
                context_path: Path | None) -> None:
     """Check PROOF for the PUBLIC inputs against VERIFICATION_KEY (snarkjs JSON files).
@@ -501,9 +505,14 @@ def verify_cmd(vk_path: Path, public_path: Path, proof_path: Path, model_path: P
     computes from its own files (commitment, market digest, threshold, context), and every one
     that differs is named: a proof is only meaningful for the statement the venue expects.
 
+    With --batch DIR, all proofs in DIR are checked together with a random linear combination
+    (one Miller loop per proof, one final exponentiation); when the batch fails, the invalid
+    proofs are found by bisection and named.
+
     Exit status 0: valid. 1: the proof does not verify, or it is about another statement.
     2: malformed input (the message names the file and field: a point off the curve, a public
-    input >= r, ...). Needs only the base install (py_ecc + click).
+    input >= r, ...). Needs only the base install (py_ecc + click); with zkmargin[prover] the
+    pairing runs in numba (about 1 ms a proof instead of 0.5 s).
 
     \b
     Examples:
@@ -511,9 +520,27 @@ def verify_cmd(vk_path: Path, public_path: Path, proof_path: Path, model_path: P
       zkmargin verify venue/verification_key.json trader/public.json trader/proof.json \\
           --model examples/cross/model.json --market examples/cross/market.json \\
           --commitment trader/commitment.json --threshold 1000 --context venue/context.json
+      zkmargin verify venue/verification_key.json --batch inbox/
     """
     from zkmargin.serialize import load_proof, load_public_inputs, load_verifying_key
     from zkmargin.verifier import verify
+
+    if batch_dir is not None:
+        if public_path is not None or proof_path is not None:
+            raise CliError("--batch takes the proofs from the folder: give no PUBLIC or PROOF")
+        from zkmargin.verifier import verify_batch_files
+
+        t = time.perf_counter()
+        res = verify_batch_files(vk_path, batch_dir)
+        dt = time.perf_counter() - t
+        if res.ok:
+            click.echo(f"OK: all {res.n} proofs in {batch_dir} are valid ({dt:.2f}s, {res.n / dt:,.0f} proofs/s)")
+            return
+        click.echo(f"INVALID: {len(res.bad)} of {res.n} proofs do not verify: {', '.join(res.bad_labels)} "
+                   f"({dt:.2f}s, {res.checks} checks)")
+        sys.exit(1)
+    if public_path is None or proof_path is None:
+        raise CliError("give PUBLIC and PROOF, or --batch DIR")
 
     vk = load_verifying_key(vk_path)
     public = load_public_inputs(public_path)
