@@ -47,6 +47,19 @@ def rate_requirement(api: API, model: VenueModel, market: Segments, i: int, pos:
     return gadgets.progressive(api, n, market["rate_bounds"][i], rates, bits=NOTIONAL_BITS)
 
 
+def positions_upnl_and_requirement(api: API, model: VenueModel, account: Segments, market: Segments) -> tuple[Var, Var]:
+    """(RS * sum of uPnL, sum of rate requirements) over every instrument slot, sizes and entries
+    range-checked (shared by the cross and tiered models)."""
+    rs = model.rate_scale
+    upnl, requirement = api.const(0), api.const(0)
+    for i in range(model.n_instruments):
+        with api.scope(f"position[{i}]"):
+            pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
+            upnl = upnl + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
+            requirement = requirement + rate_requirement(api, model, market, i, pos)
+    return upnl, requirement
+
+
 def flat_collateral(api: API, amount: Var, price: Var, haircut: Var, rs: int) -> Var:
     """``amount * price * (RS - haircut)``, below 2**188. Cost: 2 constraints.
 
@@ -72,14 +85,10 @@ class CrossMargin(MarginCircuit):
     def margin(self, api: API, account: Segments, market: Segments) -> None:
         model = self.model
         rs = model.rate_scale
-        equity, requirement = api.const(0), api.const(0)
+        equity = api.const(0)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
                 a = gadgets.checked_amount(api, account["amounts"][j])
                 equity = equity + flat_collateral(api, a, market["prices"][j], market["haircuts"][j], rs)
-        for i in range(model.n_instruments):
-            with api.scope(f"position[{i}]"):
-                pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
-                equity = equity + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
-                requirement = requirement + rate_requirement(api, model, market, i, pos)
-        gadgets.assert_surplus(api, equity - requirement - self.threshold.scale(rs))
+        upnl, requirement = positions_upnl_and_requirement(api, model, account, market)
+        gadgets.assert_surplus(api, equity + upnl - requirement - self.threshold.scale(rs))

@@ -26,7 +26,7 @@ from zkmargin.margin.model import VenueModel
 from ..api import API
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
-from .cross import POSITION_COST, rate_requirement
+from .cross import POSITION_COST, positions_upnl_and_requirement
 
 __all__ = ["TieredMargin", "tiered_cost"]
 
@@ -47,7 +47,7 @@ class TieredMargin(MarginCircuit):
     def margin(self, api: API, account: Segments, market: Segments) -> None:
         model = self.model
         rs = model.rate_scale
-        equity, requirement = api.const(0), api.const(0)
+        equity = api.const(0)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
                 a = gadgets.checked_amount(api, account["amounts"][j])
@@ -56,9 +56,5 @@ class TieredMargin(MarginCircuit):
                 with api.scope("tiers"):
                     equity = equity + gadgets.progressive(api, value, market["tier_bounds"][j], weights,
                                                           bits=NOTIONAL_BITS)
-        for i in range(model.n_instruments):
-            with api.scope(f"position[{i}]"):
-                pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
-                equity = equity + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
-                requirement = requirement + rate_requirement(api, model, market, i, pos)
-        gadgets.assert_surplus(api, equity - requirement - self.threshold.scale(rs))
+        upnl, requirement = positions_upnl_and_requirement(api, model, account, market)
+        gadgets.assert_surplus(api, equity + upnl - requirement - self.threshold.scale(rs))
