@@ -75,3 +75,27 @@ def test_prove_and_verify_every_public_input_bound(kind):
     if kind == "health":
         assert not verify(vk, public_inputs_for(model, market, commitment + 1, threshold, context), proof)
         assert not verify(vk, [commitment, expected[1] + 1, threshold, context], proof)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not fast_available(), reason="a 2^17-domain proof needs the numba prover")
+def test_scenario_64_instruments_16_scenarios_8_assets_proves_and_verifies():
+    """The headline size: compile (count pinned in test_margin_shape), set up, prove, verify."""
+    from zkmargin.margin.model import VenueModel
+
+    model = VenueModel(model_id="big-scenario", venue="bench", margin_model="scenario",
+                       instruments=tuple(f"I{i}" for i in range(64)), assets=tuple(f"A{j}" for j in range(8)),
+                       n_instruments=64, n_assets=8, n_rate_brackets=0, n_tiers=0, n_scenarios=16,
+                       quantity_decimals=6, price_decimals=2, rate_decimals=4, short_option_floor=True)
+    cs = compile_circuit(circuit_for(model))
+    assert cs.n_constraints == 66041
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevelopmentSetupWarning)
+        pk, vk = setup(cs)
+    market, portfolio, threshold = _passing_case(model)
+    salt, context = 987654321, context_hash(short_string("bench"), market.epoch, 5, 1)
+    w = solve(assignment_for(model, market, portfolio, salt, threshold, context), cs)
+    proof, public = prove(pk, w, cs)
+    assert public == public_inputs_for(model, market, account_commitment(model, portfolio, salt), threshold, context)
+    assert verify(vk, public, proof)
+    assert not verify(vk, [public[0], public[1], (public[2] + 1), public[3]], proof)
