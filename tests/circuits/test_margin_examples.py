@@ -63,3 +63,37 @@ def test_lending_health_factor_four_thirds(threshold, passes):
     model, market, portfolio = _docs(ex, ex["cases"][0])
     assert witness_passes(assignment_for(model, market, portfolio, SALT, threshold, CONTEXT)) is passes
     assert evaluate(model, market, portfolio, threshold).passes is passes
+
+
+PASSING = [(ex, case) for ex, case in CASES if case["passes"]]
+
+
+@pytest.mark.parametrize("ex,case", PASSING, ids=[f"{e['name']}@{c['threshold']}" for e, c in PASSING])
+def test_published_example_proved_and_verified_by_the_venue(ex, case):
+    """Engine -> proof -> the venue's check against its own market file, commitment, threshold, context."""
+    import warnings
+
+    from zkmargin.margin.documents import Context
+    from zkmargin.prover import DevelopmentSetupWarning, backend, prove, setup
+    from zkmargin.verifier.venue import check_margin_proof, expected_statement
+
+    if not backend.fast_available():
+        pytest.skip("proving the published examples needs the numba prover")
+    model, market, portfolio = _docs(ex, case)
+    report = evaluate(model, market, portfolio, case["threshold"])
+    assert report.passes
+    cs = compile_circuit(circuit_for(model))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DevelopmentSetupWarning)
+        pk, vk = setup(cs)
+    ctx = Context(venue=market.venue, epoch=market.epoch, nonce=42, chain_id=0)
+    w = solve(assignment_for(model, market, portfolio, SALT, case["threshold"], ctx.field_value()), cs)
+    proof, public = prove(pk, w, cs)
+    commitment = account_commitment(model, portfolio, SALT)
+    expected = expected_statement(model, market, commitment, case["threshold"], ctx)
+    verdict = check_margin_proof(vk, public, proof, expected)
+    assert verdict.ok, verdict.explain()
+    other = Context(venue=market.venue, epoch=market.epoch, nonce=43, chain_id=0)
+    verdict = check_margin_proof(vk, public, proof, expected_statement(model, market, commitment, case["threshold"],
+                                                                       other))
+    assert not verdict.ok and [m[0] for m in verdict.mismatches] == ["context"]
