@@ -14,6 +14,10 @@ verifier's numba pairing; it lives in core so that neither depends on the other.
   functions on ints: every kernel then runs unchanged (slowly) as Python, limb by limb.
 - Multiplication is the "no-carry" CIOS Montgomery product (valid because both moduli have a top
   limb below 2^63 - 1), followed by one conditional subtraction: outputs are fully reduced.
+  On x86-64 with BMI2 and ADX (``ASM_MUL``) ``fr_mul``/``fq_mul`` run the same CIOS product as
+  inline assembly with two interleaved carry chains (``mulx``/``adcx``/``adox``), which LLVM
+  does not emit from i128 code: about 1.3x the throughput. ``ZKMARGIN_NO_ASM=1`` turns it off;
+  the generic ``mont_mul`` stays the reference the tests compare it with.
 
 Generic ``fe_*`` functions (used by the curve code in ``_msm``) dispatch on the element type at
 compile time: a 4-tuple is Fq, a pair of 4-tuples is Fq2. In ``NUMBA_DISABLE_JIT`` mode they
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +48,7 @@ from zkmargin.field import Q, R  # noqa: E402
 
 __all__ = [
     "DISABLE_JIT",
+    "ASM_MUL",
     "refresh_stale_caches",
     "FQ_P",
     "FR_P",
@@ -311,16 +317,154 @@ def mont_pow(a, e, p, pinv, one):
     return r
 
 
+# --- mulx/adcx/adox Montgomery products (x86-64 with BMI2 and ADX) -------------------------------
+
+
+def _asm_wanted() -> bool:
+    if DISABLE_JIT or os.environ.get("ZKMARGIN_NO_ASM", "") not in ("", "0"):
+        return False
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        import llvmlite.binding as llvm
+
+        feats = llvm.get_host_cpu_features()
+        return bool(feats.get("adx")) and bool(feats.get("bmi2"))
+    except Exception:  # an unusual llvmlite: keep the portable code
+        return False
+
+
+#: True when ``fr_mul``/``fq_mul`` (and the squarings) run the inline-assembly Montgomery product:
+#: x86-64 with BMI2 and ADX, the JIT on, and ``ZKMARGIN_NO_ASM`` unset. Otherwise ``mont_mul``.
+ASM_MUL = _asm_wanted()
+
+
+def _mont_mul_asm_text() -> tuple[str, tuple[int, int, int, int]]:
+    """AT&T text of the 4-limb CIOS Montgomery product with two carry chains, and the operand
+    numbers of the result limbs.
+
+    Operands: $0..$4 accumulator registers, $5 lo, $6 hi (scratch), $7 rdx (all outputs,
+    early-clobber); inputs $8..$11 the limbs of a, $12 a pointer to b's limbs, $13 a pointer to
+    (p0, p1, p2, p3, -p^-1 mod 2^64, 0). Each of the four rounds adds a * b_i to the accumulator
+    (``mulx`` leaves the flags alone, so the low halves ride the CF chain with ``adcx`` while the
+    high halves ride the OF chain with ``adox``), then adds m * p with m = t0 * (-p^-1) and drops
+    the zero low word by renaming registers instead of moving them. Inputs reduced (< p) give an
+    accumulator below 2p in five words; a final subtraction of p with ``cmovc`` reduces it.
+    Carries into the fifth word never overflow it, so both flags are clear when a chain ends.
+    """
+    acc = [f"${i}" for i in range(5)]
+    lo, hi = "$5", "$6"
+    a = [f"${8 + j}" for j in range(4)]
+    b = [f"{8 * j}($12)" for j in range(4)]
+    p = [f"{8 * j}($13)" for j in range(4)]
+    pinv, zero = "32($13)", "40($13)"
+    out: list[str] = []
+
+    def reduce(t: list[str]) -> tuple[list[str], str]:
+        out.append(f"movq {t[0]}, %rdx")
+        out.append(f"imulq {pinv}, %rdx")  # m = t0 * (-p^-1) mod 2^64
+        out.append(f"xorq {lo}, {lo}")  # clear CF and OF (imul sets them)
+        for j in range(4):
+            out.append(f"mulxq {p[j]}, {lo}, {hi}")
+            out.append(f"adcxq {lo}, {t[j]}")
+            out.append(f"adoxq {hi}, {t[j + 1]}")
+        out.append(f"adcxq {zero}, {t[4]}")
+        return t[1:], t[0]  # t0 is now 0: the next word becomes the lowest
+
+    t = acc[:]
+    out.append(f"movq {b[0]}, %rdx")  # round 0: the accumulator starts as a * b0
+    out.append(f"mulxq {a[0]}, {t[0]}, {t[1]}")
+    out.append(f"xorq {t[4]}, {t[4]}")
+    for j in range(1, 4):
+        out.append(f"mulxq {a[j]}, {lo}, {t[j + 1]}")
+        out.append(f"adcxq {lo}, {t[j]}")
+    out.append(f"adcxq {zero}, {t[4]}")
+    words, free = reduce(t)
+    for i in range(1, 4):
+        t = [*words, free]
+        out.append(f"movq {b[i]}, %rdx")
+        out.append(f"xorq {t[4]}, {t[4]}")  # fifth word 0, flags clear
+        for j in range(4):
+            out.append(f"mulxq {a[j]}, {lo}, {hi}")
+            out.append(f"adcxq {lo}, {t[j]}")
+            out.append(f"adoxq {hi}, {t[j + 1]}")
+        out.append(f"adcxq {zero}, {t[4]}")
+        words, free = reduce(t)
+    res = [lo, hi, free, "%rdx"]
+    for j in range(4):
+        out.append(f"movq {words[j]}, {res[j]}")
+        out.append(f"{'subq' if j == 0 else 'sbbq'} {p[j]}, {res[j]}")
+    for j in range(4):
+        out.append(f"cmovcq {words[j]}, {res[j]}")  # borrow: the accumulator was already < p
+    return "\n\t".join(out), (5, 6, int(free[1:]), 7)
+
+
+if ASM_MUL:
+    import llvmlite.binding as _llvm
+    from llvmlite import ir as _ir
+    from numba import types as _types
+    from numba.core import cgutils as _cgutils
+    from numba.extending import intrinsic as _intrinsic
+
+    _llvm.initialize_native_asmparser()  # numba does not: inline assembly needs it
+    _ASM_TEXT, _ASM_RESULT = _mont_mul_asm_text()
+    _ASM_CONSTRAINTS = ",".join(
+        ["=&r"] * 7 + ["=&{rdx}"] + ["r"] * 6 + ["~{memory}", "~{dirflag}", "~{fpsr}", "~{flags}"]
+    )
+
+    def _mont_mul_asm(p: int) -> Any:
+        """An intrinsic ``(a, b) -> a*b/2^256 mod p`` for 4-tuples of uint64 (reduced inputs)."""
+        consts = [int(x) for x in limbs(p)] + [(-pow(p, -1, 1 << 64)) % (1 << 64), 0]
+        i64 = _ir.IntType(64)
+        i32 = _ir.IntType(32)
+
+        @_intrinsic
+        def mul(typingctx, a, b):
+            sig = _types.UniTuple(_types.uint64, 4)(a, b)
+
+            def codegen(context, builder, signature, args):
+                av, bv = args
+                bmem = _cgutils.alloca_once(builder, _ir.ArrayType(i64, 4))
+                for j in range(4):
+                    slot = builder.gep(bmem, [_ir.Constant(i32, 0), _ir.Constant(i32, j)])
+                    builder.store(builder.extract_value(bv, j), slot)
+                table = _ir.Constant(_ir.ArrayType(i64, 6), [_ir.Constant(i64, c) for c in consts])
+                cmem = _cgutils.global_constant(builder, f"zkmargin_mont_{p % (1 << 32):08x}", table)
+                fty = _ir.FunctionType(_ir.LiteralStructType([i64] * 8), [i64] * 4 + [bmem.type, cmem.type])
+                asm = _ir.InlineAsm(fty, _ASM_TEXT, _ASM_CONSTRAINTS, side_effect=False)
+                res = builder.call(asm, [builder.extract_value(av, j) for j in range(4)] + [bmem, cmem])
+                vals = [builder.extract_value(res, k) for k in _ASM_RESULT]
+                return context.make_tuple(builder, signature.return_type, vals)
+
+            return sig, codegen
+
+        return mul
+
+    _fr_mul_asm = _mont_mul_asm(R)
+    _fq_mul_asm = _mont_mul_asm(Q)
+
+
 # --- Fr --------------------------------------------------------------------------------------
 
-@njit(cache=True)
-def fr_mul(a, b):
-    return mont_mul(a, b, FR_P, FR_PINV)
+if ASM_MUL:
 
+    @njit(cache=True)
+    def fr_mul(a, b):
+        return _fr_mul_asm(a, b)
 
-@njit(cache=True)
-def fr_sqr(a):
-    return mont_mul(a, a, FR_P, FR_PINV)
+    @njit(cache=True)
+    def fr_sqr(a):
+        return _fr_mul_asm(a, a)
+
+else:
+
+    @njit(cache=True)
+    def fr_mul(a, b):
+        return mont_mul(a, b, FR_P, FR_PINV)
+
+    @njit(cache=True)
+    def fr_sqr(a):
+        return mont_mul(a, a, FR_P, FR_PINV)
 
 
 @njit(cache=True)
@@ -359,14 +503,25 @@ def fr_pow_small(a, e):
 
 # --- Fq --------------------------------------------------------------------------------------
 
-@njit(cache=True)
-def fq_mul(a, b):
-    return mont_mul(a, b, FQ_P, FQ_PINV)
+if ASM_MUL:
 
+    @njit(cache=True)
+    def fq_mul(a, b):
+        return _fq_mul_asm(a, b)
 
-@njit(cache=True)
-def fq_sqr(a):
-    return mont_mul(a, a, FQ_P, FQ_PINV)
+    @njit(cache=True)
+    def fq_sqr(a):
+        return _fq_mul_asm(a, a)
+
+else:
+
+    @njit(cache=True)
+    def fq_mul(a, b):
+        return mont_mul(a, b, FQ_P, FQ_PINV)
+
+    @njit(cache=True)
+    def fq_sqr(a):
+        return mont_mul(a, a, FQ_P, FQ_PINV)
 
 
 @njit(cache=True)
@@ -709,7 +864,7 @@ def refresh_stale_caches(mods: tuple[Any, ...]) -> None:
     """
     if DISABLE_JIT:
         return
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(b"asm-mul" if ASM_MUL else b"portable-mul")  # ZKMARGIN_NO_ASM changes code too
     for m in mods:
         digest.update(Path(m.__file__ or "").read_bytes())
     stamp = digest.hexdigest()

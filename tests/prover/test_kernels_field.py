@@ -5,6 +5,7 @@ Runs with and without NUMBA_DISABLE_JIT (sizes shrink when the JIT is off).
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -15,8 +16,8 @@ import pytest
 
 pytest.importorskip("numba")
 
-from zkmargin.field import Q, R  # noqa: E402
 from zkmargin import _numba_field as F  # noqa: E402
+from zkmargin.field import Q, R  # noqa: E402
 from zkmargin.prover import _msm, _naive, _ntt, kernels  # noqa: E402
 
 JIT = not numba.config.DISABLE_JIT
@@ -153,6 +154,39 @@ def test_scalar_ops_q() -> None:
         xt = tuple(xm)
         assert _unmont("q", np.array([F.fq_neg(xt)], dtype=np.uint64)) == [(-x) % Q]
         assert _unmont("q", np.array([F.fq_inv(xt)], dtype=np.uint64)) == [pow(x, Q - 2, Q)]
+
+
+@numba.njit(cache=False)
+def _products(a, b):
+    return (F.fr_mul(a, b), F.mont_mul(a, b, F.FR_P, F.FR_PINV), F.fr_sqr(a),
+            F.fq_mul(a, b), F.mont_mul(a, b, F.FQ_P, F.FQ_PINV), F.fq_sqr(a))
+
+
+def test_mul_paths_agree() -> None:
+    """fr_mul/fq_mul (the inline-assembly product when ASM_MUL) against the portable mont_mul and
+    against Python ints, on raw limbs below r (valid for both fields): edges and random values."""
+    rng = random.Random(77)
+    edge = [0, 1, 2, R - 1, R - 2, (R - 1) // 2, 1 << 253, (1 << 192) - 1, (1 << 128) - 1, M64, 1 << 64]
+    n = 2000 if JIT else 20
+    pairs = [(x, y) for x in edge for y in edge] + [(rng.randrange(R), rng.randrange(R)) for _ in range(n)]
+    inv = {p: pow(1 << 256, -1, p) for p in (Q, R)}
+    for x, y in pairs:
+        a, b = tuple(_limbs([x])[0]), tuple(_limbs([y])[0])
+        fr, fr_ref, fr_sq, fq, fq_ref, fq_sq = (_ints(np.array([v], dtype=np.uint64))[0] for v in _products(a, b))
+        assert fr == fr_ref == x * y * inv[R] % R
+        assert fq == fq_ref == x * y * inv[Q] % Q
+        assert fr_sq == x * x * inv[R] % R and fq_sq == x * x * inv[Q] % Q
+
+
+def test_asm_switch() -> None:
+    """ZKMARGIN_NO_ASM=1 selects the portable product (and so does a JIT-less or non-x86 run)."""
+    code = "from zkmargin import _numba_field as F; print(F.ASM_MUL)"
+    env = {**os.environ, "ZKMARGIN_NO_ASM": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                         check=True)
+    assert out.stdout.strip() == "False"
+    if not JIT:
+        assert not F.ASM_MUL
 
 
 def _fq2(xs: list[int]) -> list[tuple]:
@@ -337,7 +371,7 @@ def test_stale_cache_stamp() -> None:
     import hashlib
     from pathlib import Path
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(b"asm-mul" if F.ASM_MUL else b"portable-mul")
     for mod in (_msm, _ntt, F):
         digest.update(Path(mod.__file__).read_bytes())
     marker = Path(_msm.batch_normalize._cache.cache_path) / "zkmargin-kernels.stamp"

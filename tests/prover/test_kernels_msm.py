@@ -13,9 +13,9 @@ import pytest
 pytest.importorskip("numba")
 
 from zkmargin import curve  # noqa: E402
+from zkmargin._numba_field import fe_neg  # noqa: E402
 from zkmargin.field import Q, R  # noqa: E402
 from zkmargin.prover import _msm, _naive, kernels  # noqa: E402
-from zkmargin._numba_field import fe_neg  # noqa: E402
 
 JIT = not numba.config.DISABLE_JIT
 G1 = curve.G1_GENERATOR
