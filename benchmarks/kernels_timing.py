@@ -19,8 +19,8 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from zkmargin import curve
 from zkmargin import _numba_field as _field
+from zkmargin import curve
 from zkmargin.prover import _msm, kernels
 
 

@@ -578,6 +578,49 @@ def verify_cmd(vk_path: Path, public_path: Path | None, proof_path: Path | None,
     sys.exit(1)
 
 
+def _bench_help() -> str:
+    from zkmargin.bench import BENCH_HELP
+
+    return BENCH_HELP + """
+\b
+Examples:
+  zkmargin bench                          # 2^10 .. 2^16, with snarkjs when found
+  zkmargin bench --sizes 16 --repeat 7 --cold
+  zkmargin bench --sizes 18,20 --repeat 3 --json sweep.json
+"""
+
+
+@main.command("bench", help=_bench_help(), short_help="Measure the prover against snarkjs over circuit sizes.")
+@click.option("--sizes", default="10,12,14,16", show_default=True,
+              help="Comma-separated K: circuits of 2^K - 2 constraints (K from 5 to 22).")
+@click.option("--repeat", default=5, show_default=True, type=click.IntRange(1), help="Timed proofs per size.")
+@click.option("--snarkjs/--no-snarkjs", default=None, help="Time snarkjs too (default: when it is found).")
+@click.option("--cold", is_flag=True, help="Also a cold start (empty numba cache) at the smallest size.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the keys and witnesses here (default: a temporary folder, removed).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write rows as JSON.")
+@_friendly
+def bench_cmd(sizes: str, repeat: int, snarkjs: bool | None, cold: bool, workdir: Path | None,
+              json_path: Path | None) -> None:
+    import json
+
+    from zkmargin.bench import find_snarkjs, format_table, run_bench
+    from zkmargin.serialize._io import atomic_write_text
+
+    try:
+        ks = [int(x) for x in sizes.split(",") if x.strip()]
+    except ValueError:
+        raise CliError(f"--sizes {sizes!r}: expected comma-separated integers, e.g. 10,12,14,16") from None
+    if not ks or any(not 5 <= k <= 22 for k in ks):
+        raise CliError(f"--sizes {sizes!r}: each K must lie in 5..22")
+    use = (find_snarkjs() is not None) if snarkjs is None else snarkjs
+    rows = run_bench(ks, snarkjs=use, repeat=repeat, out=click.echo,
+                     progress=lambda m: click.echo(f"  .. {m}", err=True), cold_start=cold, workdir=workdir)
+    click.echo(format_table(rows))
+    if json_path is not None:
+        atomic_write_text(json_path, json.dumps([r.to_dict() for r in rows], indent=1) + "\n")
+
+
 @main.group("export")
 def export_group() -> None:
     """Export for on-chain verification: a Solidity verifier, or calldata for one proof."""

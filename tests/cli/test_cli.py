@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from zkmargin.cli import main
 
 HERE = Path(__file__).parent
-COMMANDS = ["compile", "setup", "prove", "verify"]
+COMMANDS = ["compile", "setup", "prove", "verify", "digest", "context", "commit", "bench"]
 
 
 @pytest.fixture()
@@ -29,6 +29,9 @@ def test_help_texts(runner):
         r = runner.invoke(main, [c, "--help"])
         assert r.exit_code == 0, r.output
         assert "Example" in r.output and f"zkmargin {c}" in r.output
+    for group, sub in (("export", "solidity"), ("export", "calldata")):
+        r = runner.invoke(main, [group, sub, "--help"])
+        assert r.exit_code == 0 and "Example" in r.output, r.output
 
 
 @pytest.fixture(scope="module")
