@@ -27,7 +27,7 @@ def fast_available() -> bool:
     try:
         import numba
 
-        if numba.config.DISABLE_JIT and choice == "auto":
+        if getattr(numba.config, "DISABLE_JIT", False) and choice == "auto":
             return False
         from . import fast  # noqa: F401
     except ImportError as e:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test-suite: installs zkmargin[prover,dev] into .venv and the node cross-check
-# tools (snarkjs, circomlibjs, solc) into tests/node, then runs pytest twice: the full suite, and
-# the numba kernel tests again with the JIT disabled (their pure-Python execution path).
+# tools (snarkjs, circomlibjs, solc) into tests/node, runs ruff and mypy, then pytest twice: the
+# full suite, and the numba kernel tests again with the JIT disabled (their pure-Python path).
 # Extra arguments go to the first pytest run, e.g. scripts/test.sh -m "not slow" -x
 source "$(dirname "$0")/_env.sh"
 if command -v npm >/dev/null 2>&1; then
@@ -13,6 +13,9 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "==> npm not found: cross-checks against snarkjs/circomlibjs/solc will be skipped" >&2
 fi
+echo "==> ruff and mypy" >&2
+ruff check .
+mypy zkmargin circuits prover verifier
 pytest "$@"
 if compgen -G "tests/prover/test_kernels_*.py" >/dev/null; then
   echo "==> kernel tests with NUMBA_DISABLE_JIT=1" >&2

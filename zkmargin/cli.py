@@ -419,8 +419,9 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
         missing = [n for n, o in zip(names, margin_opts, strict=True) if o is None]
         if missing:
             raise CliError(f"the margin flow also needs {', '.join(missing)}")
+        assert model_path and market_path and portfolio_path and salt_path and threshold and context_path
         cs, witness, report = _margin_witness(model_path, market_path, portfolio_path, salt_path, threshold,
-                                              context_path)  # type: ignore[arg-type]
+                                              context_path)
     elif circuit is not None:
         from zkmargin.circuits import build
 

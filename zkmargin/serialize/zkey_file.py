@@ -257,18 +257,22 @@ def _zkey_sections(
             _enc_g2(vk.delta_g2, "delta_g2"),
         ]
     )
-    return {
+    raw = raw or {}
+    secs: dict[int, bytes | list[bytes]] = {
         1: struct.pack("<I", _GROTH16),
         2: groth_header,
         3: _enc_g1_list(vk.gamma_abc_g1, "gamma_abc_g1"),
-        **({} if 4 in (raw or {}) else {4: _enc_coeffs(pk.coeffs, pk.n_wires, pk.domain_size)}),
-        **{
-            sid: (_enc_g2_list if sid == 7 else _enc_g1_list)(seq, _RAW_ITEM[sid][0])  # type: ignore[operator]
-            for sid, seq in ((5, pk.a_query), (6, pk.b_g1_query), (7, pk.b_g2_query), (8, pk.l_query), (9, pk.h_query))
-            if sid not in (raw or {})
-        },
         10: _enc_mpc(mpc if mpc is not None else ZkeyMpcParams()),
-    } | dict(raw or {})
+    }
+    if 4 not in raw:
+        secs[4] = _enc_coeffs(pk.coeffs, pk.n_wires, pk.domain_size)
+    for sid, g1s in ((5, pk.a_query), (6, pk.b_g1_query), (8, pk.l_query), (9, pk.h_query)):
+        if sid not in raw:
+            secs[sid] = _enc_g1_list(g1s, _RAW_ITEM[sid][0])
+    if 7 not in raw:
+        secs[7] = _enc_g2_list(pk.b_g2_query, _RAW_ITEM[7][0])
+    secs.update(raw)  # sections the caller (or pk.encoded) holds already encoded
+    return secs
 
 
 def zkey_to_bytes(
