@@ -62,3 +62,20 @@ def node_eval(node: str):
         return json.loads(p.stdout)
 
     return run
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def report_figure():
+    """Record a line for the 'zkmargin figures' section of the terminal summary (shown even when
+    output is captured): measured figures a test prints, such as the verifier's gas."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("zkmargin figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -986,9 +986,10 @@ def _assert_clean(stats: _Stats, label: str) -> None:
     assert not stats.failures, f"{len(stats.failures)} failing cases, first: " + "\n".join(stats.failures[:5])
 
 
-def test_fuzz_hostile_default(base: _Base) -> None:
-    """300 seeded cases (a few seconds), at most 8 of them through the pairing."""
+def test_fuzz_hostile_default(base: _Base, report_figure: Any) -> None:
+    """300 seeded cases (a few seconds); with py_ecc at most 8 of them through the pairing."""
     stats = _run(base, DEFAULT_SEED, range(DEFAULT_CASES), DEFAULT_PAIRINGS)
+    report_figure(_summary_line("fuzz default", stats))
     _assert_clean(stats, "fuzz default")
     # The fuzzer is not vacuous: it rejects in every stage, reaches the pairing, and makes changed
     # statements that validate (so "never accepts a changed statement" was actually exercised).
@@ -1003,7 +1004,14 @@ def test_fuzz_hostile_default(base: _Base) -> None:
 
 
 @pytest.mark.slow
-def test_fuzz_hostile_long(base: _Base) -> None:
+def _summary_line(name: str, stats: _Stats) -> str:
+    falses = stats.outcomes.get("returned False (changed)", 0)
+    rejected = sum(n for k, n in stats.outcomes.items() if k.startswith("rejected"))
+    return (f"{name}: {stats.cases:,} cases, {rejected:,} rejected with a named error, {falses:,} changed statements "
+            f"returned False, {stats.pairings:,} pairings, {len(stats.failures)} failures, {stats.seconds:.1f}s")
+
+
+def test_fuzz_hostile_long(base: _Base, report_figure: Any) -> None:
     """The long run: ZKMARGIN_FUZZ_CASES (default 10,000) cases, every pairing evaluated."""
     seed = os.environ.get("ZKMARGIN_FUZZ_SEED", DEFAULT_SEED + "-long")
     only = os.environ.get("ZKMARGIN_FUZZ_ONLY")
@@ -1012,6 +1020,7 @@ def test_fuzz_hostile_long(base: _Base) -> None:
     )
     cap = os.environ.get("ZKMARGIN_FUZZ_PAIRINGS")
     stats = _run(base, seed, cases, int(cap) if cap else None)
+    report_figure(_summary_line("fuzz long", stats))
     _assert_clean(stats, "fuzz long")
 
 
