@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from zkmargin._numba_field import DISABLE_JIT, fr_add, fr_mul, fr_pow_small, fr_sub
+from zkmargin._numba_field import DISABLE_JIT, _ld, _st, fr_add, fr_mul, fr_pow_small, fr_sub
 
 __all__ = [
     "LOCAL_LOG",
@@ -34,17 +34,6 @@ __all__ = [
 ]
 
 
-@njit(cache=True, inline="always")
-def _ld(a, i):
-    return (a[i, 0], a[i, 1], a[i, 2], a[i, 3])
-
-
-@njit(cache=True, inline="always")
-def _st(a, i, v):
-    a[i, 0] = v[0]
-    a[i, 1] = v[1]
-    a[i, 2] = v[2]
-    a[i, 3] = v[3]
 
 
 @njit(cache=True)
