@@ -35,6 +35,7 @@ from zkmargin.curve import TWIST_B, G1Point, G2Point
 from zkmargin.field import Q, R
 
 from . import _msm, _ntt
+from .qap import TWO_ADICITY, root_of_unity  # one definition of the domains (5 generates Fr*)
 
 __all__ = [
     "TWO_ADICITY",
@@ -67,9 +68,6 @@ __all__ = [
 
 _field.refresh_stale_caches((_msm, _ntt, _field))
 
-#: r - 1 = 2^28 * odd: the largest power-of-two NTT domain.
-TWO_ADICITY = 28
-_GENERATOR = 5
 _M64 = (1 << 64) - 1
 
 
@@ -335,13 +333,6 @@ def sparse_matvec(
 
 
 # --- NTT -------------------------------------------------------------------------------------
-
-def root_of_unity(n: int) -> int:
-    """The primitive n-th root of unity 5^((r-1)/n) in Fr (n a power of two, n <= 2^28)."""
-    if n < 1 or n & (n - 1) or n > 1 << TWO_ADICITY:
-        raise ValueError(f"domain size must be a power of two <= 2^28, got {n}")
-    return pow(_GENERATOR, (R - 1) // n, R)
-
 
 def _mont_scalar(x: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     return _field.limbs((x << 256) % R)
