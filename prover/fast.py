@@ -30,8 +30,7 @@ from zkmargin.groth16 import Proof, ProvingKey, VerifyingKey
 from zkmargin.r1cs import ConstraintSystem
 
 from . import kernels
-from .qap import domain_size_for, qap_coefficients
-from .setup import Toxic, _scalars
+from .setup import KeyScalars, Toxic, _scalars
 
 __all__ = ["KeyArrays", "key_arrays", "prove_fast", "setup_fast", "COEF_DTYPE"]
 
@@ -208,7 +207,9 @@ def prove_fast(
     return Proof(a=pi_a, b=pi_b, c=pi_c), public
 
 
-def setup_fast(cs: ConstraintSystem, toxic: Toxic, scalars: dict | None = None) -> tuple[ProvingKey, VerifyingKey]:
+def setup_fast(
+    cs: ConstraintSystem, toxic: Toxic, scalars: KeyScalars | None = None
+) -> tuple[ProvingKey, VerifyingKey]:
     """The development setup's group encodings with fixed-base tables (see ``setup.setup``).
 
     Returns a key whose sections 4..9 are held encoded (``ProvingKey.encoded``), ready to be
@@ -216,16 +217,14 @@ def setup_fast(cs: ConstraintSystem, toxic: Toxic, scalars: dict | None = None) 
     """
     t = toxic
     sc = scalars if scalars is not None else _scalars(cs, t)
-    n, n_rows = sc["meta"]
-    entries, _ = qap_coefficients(cs)
-    assert n == domain_size_for(n_rows)
+    n, n_rows, entries = sc.domain_size, sc.n_rows, sc.entries
     g1, g2 = curve.G1_GENERATOR, curve.G2_GENERATOR
-    a_arr = kernels.fixed_base_g1_array(g1, sc["a"])
-    b1_arr = kernels.fixed_base_g1_array(g1, sc["b"])
-    b2_arr = kernels.fixed_base_g2_array(g2, sc["b"])
-    l_arr = kernels.fixed_base_g1_array(g1, sc["l"])
-    h_arr = kernels.fixed_base_g1_array(g1, sc["h"])
-    ic = kernels.fixed_base_g1(g1, sc["ic"])
+    a_arr = kernels.fixed_base_g1_array(g1, sc.a)
+    b1_arr = kernels.fixed_base_g1_array(g1, sc.b)
+    b2_arr = kernels.fixed_base_g2_array(g2, sc.b)
+    l_arr = kernels.fixed_base_g1_array(g1, sc.l)
+    h_arr = kernels.fixed_base_g1_array(g1, sc.h)
+    ic = kernels.fixed_base_g1(g1, sc.ic)
     small1 = kernels.fixed_base_g1(g1, [t.alpha, t.beta, t.delta])
     small2 = kernels.fixed_base_g2(g2, [t.beta, t.gamma, t.delta])
     vk = VerifyingKey(alpha_g1=small1[0], beta_g2=small2[0], gamma_g2=small2[1], delta_g2=small2[2],

@@ -15,15 +15,16 @@ import secrets
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from zkmargin import curve
 from zkmargin.field import R
-from zkmargin.groth16 import ProvingKey, VerifyingKey
+from zkmargin.groth16 import MatrixEntry, ProvingKey, VerifyingKey
 from zkmargin.r1cs import ConstraintSystem
 
 from .qap import domain_size_for, qap_coefficients, root_of_unity
 
-__all__ = ["setup", "DevelopmentSetupWarning", "Toxic", "lagrange_at"]
+__all__ = ["setup", "DevelopmentSetupWarning", "Toxic", "KeyScalars", "lagrange_at"]
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,27 @@ def _batch_inverse(xs: Sequence[int]) -> list[int]:
     return out
 
 
-def _scalars(cs: ConstraintSystem, t: Toxic) -> dict[str, list[int]]:
-    """All the scalars the key needs, as Python ints (the group encodings come afterwards)."""
+@dataclass(frozen=True)
+class KeyScalars:
+    """Every scalar a proving key encodes, as Python ints, and the QAP it came from.
+
+    ``a``/``b``: A_i(tau), B_i(tau) per wire; ``ic``: (beta A_i + alpha B_i + C_i)/gamma for the
+    public wires and wire 0; ``l``: the same over delta for the private wires; ``h``: the odd
+    Lagrange basis of the 2n domain at tau, over delta. Both setup backends encode these.
+    """
+
+    a: list[int]
+    b: list[int]
+    ic: list[int]
+    l: list[int]
+    h: list[int]
+    domain_size: int
+    n_rows: int
+    entries: list[MatrixEntry]
+
+
+def _scalars(cs: ConstraintSystem, t: Toxic) -> KeyScalars:
+    """All the scalars the key needs (the group encodings come afterwards)."""
     entries, n_rows = qap_coefficients(cs)
     n = domain_size_for(n_rows)
     lag = lagrange_at(n, t.tau)
@@ -97,15 +117,16 @@ def _scalars(cs: ConstraintSystem, t: Toxic) -> dict[str, list[int]]:
     combo = [(t.beta * a_t[i] + t.alpha * b_t[i] + c_t[i]) % R for i in range(n_w)]
     n_pub = cs.n_public
     lag2 = lagrange_at(2 * n, t.tau)
-    return {
-        "a": a_t,
-        "b": b_t,
-        "ic": [c * gamma_inv % R for c in combo[: n_pub + 1]],
-        "l": [c * delta_inv % R for c in combo[n_pub + 1 :]],
-        "h": [lag2[2 * k + 1] * delta_inv % R for k in range(n)],
-        "meta": [n, n_rows],
-        "entries": entries,  # type: ignore[dict-item]
-    }
+    return KeyScalars(
+        a=a_t,
+        b=b_t,
+        ic=[c * gamma_inv % R for c in combo[: n_pub + 1]],
+        l=[c * delta_inv % R for c in combo[n_pub + 1 :]],
+        h=[lag2[2 * k + 1] * delta_inv % R for k in range(n)],
+        domain_size=n,
+        n_rows=n_rows,
+        entries=entries,
+    )
 
 
 def setup(
@@ -134,7 +155,7 @@ def setup(
     t0 = time.perf_counter()
     t = toxic if toxic is not None else Toxic(rng)
     s = _scalars(cs, t)
-    n, n_rows = s["meta"]
+    n = s.domain_size
     from .backend import fast_available
 
     if fast_available():
@@ -148,9 +169,8 @@ def setup(
     return pk, vk
 
 
-def _setup_reference(cs: ConstraintSystem, t: Toxic, s: dict[str, list[int]]) -> tuple[ProvingKey, VerifyingKey]:
+def _setup_reference(cs: ConstraintSystem, t: Toxic, s: KeyScalars) -> tuple[ProvingKey, VerifyingKey]:
     """The group encodings with py_ecc scalar multiplications (the twin of ``fast.setup_fast``)."""
-    n, n_rows = s["meta"]
     g1, g2 = curve.G1_GENERATOR, curve.G2_GENERATOR
 
     def mul1(ks: Sequence[int]) -> list[curve.G1Point]:
@@ -161,7 +181,7 @@ def _setup_reference(cs: ConstraintSystem, t: Toxic, s: dict[str, list[int]]) ->
         beta_g2=curve.g2_mul(g2, t.beta),
         gamma_g2=curve.g2_mul(g2, t.gamma),
         delta_g2=curve.g2_mul(g2, t.delta),
-        gamma_abc_g1=tuple(mul1(s["ic"])),
+        gamma_abc_g1=tuple(mul1(s.ic)),
     )
     pk = ProvingKey(
         vk=vk,
@@ -169,13 +189,13 @@ def _setup_reference(cs: ConstraintSystem, t: Toxic, s: dict[str, list[int]]) ->
         delta_g1=curve.g1_mul(g1, t.delta),
         n_wires=cs.n_wires,
         n_public=cs.n_public,
-        domain_size=n,
-        a_query=mul1(s["a"]),
-        b_g1_query=mul1(s["b"]),
-        b_g2_query=[curve.g2_mul(g2, k) for k in s["b"]],
-        h_query=mul1(s["h"]),
-        l_query=mul1(s["l"]),
-        coeffs=s["entries"],  # type: ignore[arg-type]
-        n_rows=n_rows,
+        domain_size=s.domain_size,
+        a_query=mul1(s.a),
+        b_g1_query=mul1(s.b),
+        b_g2_query=[curve.g2_mul(g2, k) for k in s.b],
+        h_query=mul1(s.h),
+        l_query=mul1(s.l),
+        coeffs=s.entries,
+        n_rows=s.n_rows,
     )
     return pk, vk
