@@ -89,10 +89,17 @@ class Circuit:
                     fields[name] = v
                 elif isinstance(v, ParamSpec):
                     params[name] = v
-        # public fields first, in declaration order, then secret ones
-        cls._fields = {k: v for k, v in fields.items() if v.kind == "public"} | {
-            k: v for k, v in fields.items() if v.kind == "secret"
-        }
+                elif v is None and name in fields:
+                    del fields[name]  # a subclass removes an inherited field by setting it to None
+        # public fields first, in declaration order (or the class's ``public_order``), then secret ones
+        publics = {k: v for k, v in fields.items() if v.kind == "public"}
+        order = getattr(cls, "public_order", None)
+        if order is not None:
+            if sorted(order) != sorted(publics):
+                raise CircuitError(f"{cls.__name__}.public_order {list(order)} must list exactly the public "
+                                   f"fields {list(publics)}")
+            publics = {k: publics[k] for k in order}
+        cls._fields = publics | {k: v for k, v in fields.items() if v.kind == "secret"}
         cls._params = params
 
     def __init__(self, **kwargs: Any) -> None:

@@ -44,18 +44,34 @@ circomlib's ``Poseidon(16)`` absorbs only 15 per permutation (609 constraints, 4
 ``hash_vector`` with L >= 1 non-constant values: ``612 * blocks - 3 * (1 + max(0, 16 - L))``
 (the constant IV and the zero padding of a single block save their round-0 S-boxes).
 
-Domain tags: ``domain_tag(name) = short_string("zkmargin." + name + ".v" + version)``, the
+Domain tags: ``domain_tag(name, v) = short_string("zkmargin." + name + ".v" + v)``, the
 big-endian integer of the ASCII bytes (at most 31 bytes, so it is below 2^248 < r):
-``TAG_COMMITMENT`` ("zkmargin.commitment.v1"), ``TAG_MARKET_DIGEST``
-("zkmargin.market_digest.v1"), ``TAG_CONTEXT`` ("zkmargin.context.v1").
+``TAG_COMMITMENT`` ("zkmargin.commitment.v2"), ``TAG_MARKET_DIGEST``
+("zkmargin.market_digest.v1"), ``TAG_CONTEXT`` ("zkmargin.context.v1"), ``TAG_MODEL``
+("zkmargin.model.v1"), ``TAG_ACCOUNT_LEAF`` ("zkmargin.account_leaf.v1"), ``TAG_KEY``
+("zkmargin.key.v1"), ``TAG_NULLIFIER`` ("zkmargin.nullifier.v1").
 
-The three encodings:
+The encodings:
 
-* ``commitment(account_values, salt) = hash_vector(TAG_COMMITMENT, [salt, *account_values])``;
-  the salt is uniform in [0, r) (``random_salt``), which makes the commitment hiding;
+* ``commitment(model_digest, account_values, salt) = hash_vector(TAG_COMMITMENT, [model_digest,
+  salt, *account_values])``; the salt is uniform in [0, r) (``random_salt``), which makes the
+  commitment hiding; the model digest (``zkmargin.margin.model_digest``: model id, kind, sizes,
+  layout, decimals, symbols) domain-separates accounts of different models, so an account
+  committed under one model can never be opened under another, even one of equal length
+  (version 2; version 1 had no model digest and let an isolated account be read as a cross one);
+* ``account_leaf(model_digest, account_values, salt, key_commitment) = hash_vector(
+  TAG_ACCOUNT_LEAF, [model_digest, salt, key_commitment, *account_values])``: a leaf of a venue's
+  account tree, the commitment extended by its owner's registered key commitment;
+* ``key_commitment(secret_key) = hash_vector(TAG_KEY, [secret_key])``: what a trader registers
+  with the venue (the key itself never leaves the trader);
+* ``nullifier(secret_key, context) = hash_vector(TAG_NULLIFIER, [secret_key, context])``: one per
+  account key and context; without the key it can be neither computed nor linked to an account;
 * ``market_digest(market_values) = hash_vector(TAG_MARKET_DIGEST, market_values)``;
 * ``context_hash(venue_id, epoch, nonce, chain_id) = hash_vector(TAG_CONTEXT, [venue_id, epoch,
-  nonce, chain_id])``; a venue name can be turned into ``venue_id`` with ``short_string``.
+  nonce, chain_id])``; a venue name can be turned into ``venue_id`` with ``short_string``;
+* ``string_elements(text)``: a string of any length as field elements, ``[byte length, chunk_0,
+  chunk_1, ...]`` with 31-byte big-endian chunks (the last one shorter): injective, used where a
+  document's identifiers (model id, symbols) enter a hash.
 
 How an account or the market data is flattened into a vector (field order, sizes, zero padding of
 fixed-size circuits) is the margin model's business; this module only fixes how a vector hashes.
@@ -81,7 +97,12 @@ __all__ = [
     "TAG_COMMITMENT",
     "TAG_MARKET_DIGEST",
     "TAG_CONTEXT",
+    "TAG_MODEL",
+    "TAG_ACCOUNT_LEAF",
+    "TAG_KEY",
+    "TAG_NULLIFIER",
     "short_string",
+    "string_elements",
     "domain_tag",
     "sponge_iv",
     "n_blocks",
@@ -89,6 +110,9 @@ __all__ = [
     "commitment",
     "market_digest",
     "context_hash",
+    "account_leaf",
+    "key_commitment",
+    "nullifier",
     "random_salt",
 ]
 
@@ -120,12 +144,32 @@ def domain_tag(name: str, version: int = ENCODING_VERSION) -> int:
     return short_string(f"zkmargin.{name}.v{version}")
 
 
-#: Domain tag of account commitments: short_string("zkmargin.commitment.v1").
-TAG_COMMITMENT = domain_tag("commitment")
+#: Domain tag of account commitments: short_string("zkmargin.commitment.v2") (v2: with the model digest).
+TAG_COMMITMENT = domain_tag("commitment", 2)
 #: Domain tag of market-data digests: short_string("zkmargin.market_digest.v1").
 TAG_MARKET_DIGEST = domain_tag("market_digest")
 #: Domain tag of proof contexts: short_string("zkmargin.context.v1").
 TAG_CONTEXT = domain_tag("context")
+#: Domain tag of venue-model digests: short_string("zkmargin.model.v1").
+TAG_MODEL = domain_tag("model")
+#: Domain tag of account-tree leaves: short_string("zkmargin.account_leaf.v1").
+TAG_ACCOUNT_LEAF = domain_tag("account_leaf")
+#: Domain tag of trader key commitments: short_string("zkmargin.key.v1").
+TAG_KEY = domain_tag("key")
+#: Domain tag of nullifiers: short_string("zkmargin.nullifier.v1").
+TAG_NULLIFIER = domain_tag("nullifier")
+
+
+def string_elements(text: str) -> list[int]:
+    """``[byte length, chunk_0, ...]``: a printable ASCII string as field elements (module docstring).
+
+    Raises:
+        ValueError: not printable ASCII, or empty.
+    """
+    if not isinstance(text, str) or not text or not (text.isascii() and text.isprintable()):
+        raise ValueError(f"expected a non-empty printable ASCII string, got {text!r:.80}")
+    raw = text.encode("ascii")
+    return [len(raw)] + [int.from_bytes(raw[i : i + 31], "big") for i in range(0, len(raw), 31)]
 
 
 def _field_element(v: object, what: str) -> int:
@@ -184,16 +228,45 @@ def hash_vector(tag: int, values: Sequence[int]) -> int:
     return state[1]
 
 
-def commitment(account_values: Sequence[int], salt: int) -> int:
-    """``Commit(A, salt) = hash_vector(TAG_COMMITMENT, [salt, *account_values])``.
+def commitment(model_digest: int, account_values: Sequence[int], salt: int) -> int:
+    """``Commit(model, A, salt) = hash_vector(TAG_COMMITMENT, [model_digest, salt, *account_values])``.
 
     Args:
+        model_digest: ``zkmargin.margin.model_digest(model)``: which model reads the account.
         account_values: the flattened account state, field elements (signed values as v mod r).
         salt: the blinding, uniform in [0, r) (``random_salt()``); keep it secret.
     Raises:
-        ValueError, TypeError: as ``hash_vector`` (the salt is index 0).
+        ValueError, TypeError: as ``hash_vector`` (the model digest is index 0, the salt index 1).
     """
-    return hash_vector(TAG_COMMITMENT, [salt, *account_values])
+    return hash_vector(TAG_COMMITMENT, [model_digest, salt, *account_values])
+
+
+def account_leaf(model_digest: int, account_values: Sequence[int], salt: int, key_commitment: int) -> int:
+    """A leaf of the venue's account tree: ``hash_vector(TAG_ACCOUNT_LEAF, [model_digest, salt,
+    key_commitment, *account_values])``.
+
+    Raises:
+        ValueError, TypeError: as ``hash_vector``.
+    """
+    return hash_vector(TAG_ACCOUNT_LEAF, [model_digest, salt, key_commitment, *account_values])
+
+
+def key_commitment(secret_key: int) -> int:
+    """``hash_vector(TAG_KEY, [secret_key])``: the public commitment a trader registers with the venue.
+
+    Raises:
+        ValueError, TypeError: as ``hash_vector``.
+    """
+    return hash_vector(TAG_KEY, [secret_key])
+
+
+def nullifier(secret_key: int, context: int) -> int:
+    """``hash_vector(TAG_NULLIFIER, [secret_key, context])``: one account key answers one context once.
+
+    Raises:
+        ValueError, TypeError: as ``hash_vector``.
+    """
+    return hash_vector(TAG_NULLIFIER, [secret_key, context])
 
 
 def market_digest(market_values: Sequence[int]) -> int:

@@ -2,8 +2,9 @@
 
 Each circuit proves DESIGN.md's statement for one venue model. Public inputs, in order:
 
-1. ``commitment``: ``Commit(account, salt)``; the circuit hashes its secret account vector
-   (``zkmargin.margin.account_layout``) and salt and constrains the result equal to it;
+1. ``commitment``: ``Commit(model_digest, account, salt)``; the circuit hashes the model digest
+   (a constant), its secret salt and account vector (``zkmargin.margin.account_layout``) and
+   constrains the result equal to it;
 2. ``market_digest``: ``Digest(market)``; the circuit hashes its secret market vector
    (``zkmargin.margin.market_layout``) and constrains the result equal to it; the header's
    constants (model, venue, decimals, sizes, parameters; all but the epoch) are pinned to the
@@ -37,13 +38,17 @@ the in-circuit digest binds them exactly (Poseidon collision resistance) to the 
 Under the precondition every market value satisfies the loaders' bounds (prices < 2**64,
 |risk| < 2**64, rates <= RS < 2**60, bounds < 2**128 and increasing), which is all the no-wrap
 arguments in each model's docstring need. Range-checking them again would add no soundness and
-would more than double the scenario model at 64 x 16 x 8 (66,041 constraints; the 1,024 signed
+would more than double the scenario model at 64 x 16 x 8 (66,038 constraints; the 1,024 signed
 risk entries alone would add 1,024 * 67 = 68,608). The header pin (15 constraints) is kept
 because it is cheap and makes a digest of a market for another model shape (other decimals,
 sizes, basis) unusable with this circuit.
 
-Padding slots (instrument or asset slots beyond the model's symbols) are computed like any slot,
-with the market's zeros there; a portfolio document always has zeros in them.
+The account vector is fully constrained (``base``): padding slots (instrument or asset slots
+beyond the model's symbols) are constrained to zero in every segment, and any account value the
+model's rule does not read is constrained to zero too; a portfolio document always has zeros
+there. The commitment hashes the model digest (``zkmargin.margin.model_digest``: id, header,
+symbols) first, and every circuit has it as a constant: an account committed under one model never
+opens under another, and a circuit (so a key) belongs to exactly one model.
 
 Modules: ``base`` (the shared statement), ``gadgets`` (positions, brackets, exact division, the
 final check), one module per model, ``build`` (the builder API re-exported here).

@@ -1,15 +1,30 @@
-"""The statement every margin-model circuit shares: inputs, commitment, market digest, header.
+"""The statement every margin-model circuit shares: inputs, commitment, market digest, header, padding.
 
 ``MarginCircuit`` declares the inputs (public: commitment, market_digest, threshold, context, in
 that order; secret: the account vector, the salt, the market vector), binds the account to the
-public commitment and the market vector to the public market digest, pins the market header to
-the venue model, range-checks the public threshold, and hands the named segments of both vectors
-to the model's ``margin`` method. Each model module (cross, isolated, scenario, health, tiered)
-subclasses it.
+public commitment under the model digest, the market vector to the public market digest, pins the
+market header to the venue model, range-checks the public threshold, constrains every unused
+account slot to zero, and hands the named segments of both vectors to the model's ``margin``
+method. Each model module (cross, isolated, scenario, health, tiered) subclasses it.
 
-Cost of this shared part (``statement_cost``): ``hash_vector_cost(n_account + 1)`` (commitment)
-+ ``hash_vector_cost(n_market)`` (digest) + 2 (the two equalities) + 15 (header) + the
-threshold's range check (THRESHOLD_BITS + 1 = 129, health HEALTH_THRESHOLD_BITS + 1 = 65).
+The account-vector rule (in this base, so that no model can forget it):
+
+1. every padding slot (``zkmargin.margin.padding_slots``: instrument slots beyond the model's
+   instruments, asset slots beyond its assets, in every account segment) is constrained to zero
+   before the model's rule runs: a position in a spare slot (mark 0, no brackets) would otherwise
+   add equity with no requirement;
+2. after the model's rule, every account value that no constraint of the rule mentions is
+   constrained to zero: a field a model does not read cannot carry anything.
+
+The model digest (``zkmargin.margin.model_digest``) is a compile-time constant hashed first into
+the commitment: an account committed under another model (even one of equal vector length) does
+not open here.
+
+Cost of this shared part (``statement_cost``): ``commitment_cost(n_account)`` (commitment, the
+model digest a constant) + ``hash_vector_cost(n_market)`` (digest) + 2 (the two equalities) + 15
+(header) + the threshold's range check (THRESHOLD_BITS + 1 = 129, health HEALTH_THRESHOLD_BITS + 1
+= 65) + one constraint per padding slot (``len`` of every ``padding_slots`` list) + one per unread
+account value (none for the five models: each reads every slot).
 """
 
 from __future__ import annotations
@@ -25,13 +40,21 @@ from zkmargin.margin.limits import (
     MAX_SCENARIOS,
     THRESHOLD_BITS,
 )
-from zkmargin.margin.model import HEADER_LENGTH, VenueModel, account_layout, layout_length, market_layout
+from zkmargin.margin.model import (
+    HEADER_LENGTH,
+    VenueModel,
+    account_layout,
+    layout_length,
+    market_layout,
+    model_digest,
+    padding_slots,
+)
 
 from ..api import API, Var
 from ..circuit import Circuit, param, public, secret
 from ..std import encoding, rangecheck
 
-__all__ = ["MarginCircuit", "Segments", "statement_cost", "EPOCH_INDEX"]
+__all__ = ["MarginCircuit", "Segments", "statement_cost", "padding_cost", "EPOCH_INDEX"]
 
 #: Index of the epoch in the market header: the one header entry the circuit leaves free.
 EPOCH_INDEX = 3
@@ -55,13 +78,24 @@ def _split(values: list[Var], layout: list[tuple[str, tuple[int, ...]]]) -> Segm
     return out
 
 
+def padding_cost(model: VenueModel) -> int:
+    """Constraints of the padding rule: one per padding slot of the account vector."""
+    return sum(len(v) for v in padding_slots(model).values())
+
+
+def _flatten_segment(seg: Any) -> list[Var]:
+    if seg and isinstance(seg[0], list):
+        return [v for row in seg for v in row]
+    return list(seg)
+
+
 def statement_cost(model: VenueModel) -> int:
     """Constraints of the shared part of a margin circuit for ``model`` (module docstring)."""
     n_acc = layout_length(account_layout(model))
     n_mkt = layout_length(market_layout(model))
     t_bits = HEALTH_THRESHOLD_BITS if model.margin_model == "health" else THRESHOLD_BITS
-    return (encoding.hash_vector_cost(n_acc + 1) + encoding.hash_vector_cost(n_mkt) + 2
-            + (HEADER_LENGTH - 1) + t_bits + 1)
+    return (encoding.commitment_cost(n_acc) + encoding.hash_vector_cost(n_mkt) + 2
+            + (HEADER_LENGTH - 1) + t_bits + 1 + padding_cost(model))
 
 
 class MarginCircuit(Circuit):
@@ -117,10 +151,21 @@ class MarginCircuit(Circuit):
     def define(self, api: API) -> None:
         model = self._check_model()
         account: list[Var] = self.account
-        market: list[Var] = self.market
         with api.scope("statement"):
-            with api.scope("commitment"):
-                api.assert_equal(encoding.commitment(api, account, self.salt), self.commitment, label="bind")
+            self.bind_account(api, model, account)
+        self.margin_core(api, model, account, self.market, self.threshold)
+
+    def bind_account(self, api: API, model: VenueModel, account: list[Var]) -> None:
+        """Bind the secret account vector to the public inputs: here ``commitment == Commit(model_digest,
+        account, salt)``. A statement with another anchor (a venue's account tree) overrides this."""
+        with api.scope("commitment"):
+            api.assert_equal(encoding.commitment(api, model_digest(model), account, self.salt), self.commitment,
+                             label="bind")
+
+    def margin_core(self, api: API, model: VenueModel, account: list[Var], market: list[Var], threshold: Var) -> None:
+        """Everything but the account's anchor: market digest, header pin, threshold range, the
+        account-vector rule (padding slots and unread values zero) and the model's rule."""
+        with api.scope("statement"):
             with api.scope("market_digest"):
                 api.assert_equal(encoding.market_digest(api, market), self.market_digest, label="bind")
             with api.scope("header"):
@@ -131,10 +176,26 @@ class MarginCircuit(Circuit):
                         api.assert_equal(market[k], want, label=f"h[{k}]")
             with api.scope("threshold"):
                 bits = HEALTH_THRESHOLD_BITS if self.kind == "health" else THRESHOLD_BITS
-                rangecheck.assert_bits(api, self.threshold, bits=bits)
+                rangecheck.assert_bits(api, threshold, bits=bits)
+            with api.scope("padding"):
+                segments = _split(account, account_layout(model))
+                for name, idx in padding_slots(model).items():
+                    flat = _flatten_segment(segments[name])
+                    for k in idx:
+                        api.assert_zero(flat[k], label=f"{name}[{k}]")
         # self.context: a public input and nothing else. The QAP's public-input rows (snarkjs
         # convention) bind it: a proof made for one context does not verify for another.
+        first = len(api.constraints)
         self.margin(api, _split(account, account_layout(model)), _split(market, market_layout(model)))
+        read: set[int] = set()
+        for a, b, c in api.constraints[first:]:
+            read.update(a)
+            read.update(b)
+            read.update(c)
+        with api.scope("statement"), api.scope("unread"):
+            for k, v in enumerate(account):
+                if v.wire is None or v.wire not in read:
+                    api.assert_zero(v, label=f"account[{k}]")
 
     def margin(self, api: API, account: Segments, market: Segments) -> None:  # pragma: no cover - abstract
         """The model's rule on the segments; must end in ``gadgets.assert_surplus``."""

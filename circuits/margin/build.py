@@ -22,7 +22,15 @@ from collections.abc import Sequence
 from zkmargin.encoding import commitment as native_commitment
 from zkmargin.encoding import market_digest as native_market_digest
 from zkmargin.errors import CircuitError
-from zkmargin.margin.model import Market, Portfolio, VenueModel, account_layout, layout_length, market_layout
+from zkmargin.margin.model import (
+    Market,
+    Portfolio,
+    VenueModel,
+    account_layout,
+    layout_length,
+    market_layout,
+    model_digest,
+)
 from zkmargin.margin.statement import field_element, public_inputs, threshold_field_value
 from zkmargin.r1cs import ConstraintSystem
 
@@ -92,7 +100,7 @@ def assign_vectors(model: VenueModel, account: Sequence[int], salt: int, market:
     s = field_element(salt, "salt")
     return circuit_class(model)(
         model=model,
-        commitment=native_commitment(acc, s) if commitment is None else field_element(commitment, "commitment"),
+        commitment=native_commitment(model_digest(model), acc, s) if commitment is None else field_element(commitment, "commitment"),
         market_digest=native_market_digest(mkt) if market_digest is None else field_element(market_digest,
                                                                                               "market_digest"),
         threshold=field_element(threshold, "threshold"),

@@ -22,9 +22,12 @@ from collections.abc import Sequence
 from zkmargin.encoding import (
     SPONGE_RATE,
     SPONGE_WIDTH,
+    TAG_ACCOUNT_LEAF,
     TAG_COMMITMENT,
     TAG_CONTEXT,
+    TAG_KEY,
     TAG_MARKET_DIGEST,
+    TAG_NULLIFIER,
     n_blocks,
     sponge_iv,
 )
@@ -34,7 +37,8 @@ from ..api import API, Var, VarLike
 from ._common import as_var
 from .poseidon import permutation_cost, poseidon_permutation
 
-__all__ = ["hash_vector", "hash_vector_cost", "commitment", "market_digest", "context_hash"]
+__all__ = ["hash_vector", "hash_vector_cost", "commitment", "commitment_cost", "account_leaf", "key_commitment",
+           "nullifier", "market_digest", "context_hash"]
 
 
 def hash_vector_cost(length: int) -> int:
@@ -80,15 +84,49 @@ def hash_vector(api: API, tag: int, values: Sequence[VarLike]) -> Var:
     return state[1]
 
 
-def commitment(api: API, account_values: Sequence[VarLike], salt: VarLike) -> Var:
-    """``Commit(A, salt) = hash_vector(TAG_COMMITMENT, [salt, *account_values])`` on wires.
+def commitment(api: API, model_digest: int, account_values: Sequence[VarLike], salt: VarLike) -> Var:
+    """``Commit(model, A, salt) = hash_vector(TAG_COMMITMENT, [model_digest, salt, *account_values])``.
 
-    Cost: ``hash_vector_cost(len(account_values) + 1)``.
+    Args:
+        model_digest: a compile-time int (``zkmargin.margin.model_digest``): the circuit's model.
+    Cost: ``commitment_cost(len(account_values))``.
     Soundness: none needed. The caller binds the result to the public commitment
     (``api.assert_equal``, 1 constraint) and range-checks the account values it uses.
     """
     with api.scope("commitment"):
-        return hash_vector(api, TAG_COMMITMENT, [salt, *account_values])
+        return hash_vector(api, TAG_COMMITMENT, [api.const(model_digest), salt, *account_values])
+
+
+def commitment_cost(n_account: int) -> int:
+    """Constraints of ``commitment`` with ``n_account`` non-constant account values and a wire salt.
+
+    The constant model digest saves its round-0 S-box (3 constraints) against
+    ``hash_vector_cost(n_account + 2)``.
+    """
+    return hash_vector_cost(n_account + 2) - 3
+
+
+def account_leaf(api: API, model_digest: int, account_values: Sequence[VarLike], salt: VarLike,
+                 key_commitment: VarLike) -> Var:
+    """``zkmargin.encoding.account_leaf`` on wires (model digest a compile-time constant).
+
+    Cost: ``hash_vector_cost(n + 3) - 3``. Soundness: none needed.
+    """
+    with api.scope("account_leaf"):
+        return hash_vector(api, TAG_ACCOUNT_LEAF, [api.const(model_digest), salt, key_commitment,
+                                                   *account_values])
+
+
+def key_commitment(api: API, secret_key: VarLike) -> Var:
+    """``zkmargin.encoding.key_commitment`` on wires. Cost: ``hash_vector_cost(1)``. Soundness: none needed."""
+    with api.scope("key_commitment"):
+        return hash_vector(api, TAG_KEY, [secret_key])
+
+
+def nullifier(api: API, secret_key: VarLike, context: VarLike) -> Var:
+    """``zkmargin.encoding.nullifier`` on wires. Cost: ``hash_vector_cost(2)``. Soundness: none needed."""
+    with api.scope("nullifier"):
+        return hash_vector(api, TAG_NULLIFIER, [secret_key, context])
 
 
 def market_digest(api: API, market_values: Sequence[VarLike]) -> Var:

@@ -42,6 +42,7 @@ from zkmargin.margin import (
     load_model,
     load_portfolio,
     market_layout,
+    model_digest,
     parse_threshold,
 )
 
@@ -374,7 +375,7 @@ def test_changed_salt_or_account_fails_the_commitment(kind):
     model, market, pf, t = _example(kind, 0)
     acc, mkt = _vectors(model, market, pf)
     assert _run(model, acc, mkt, t) == []
-    committed = commitment(acc, SALT)
+    committed = commitment(model_digest(model), acc, SALT)
     assert _run(model, acc, mkt, t, salt=SALT + 1, commitment=committed) == ["statement/commitment/bind"]
     more = list(acc)
     k = _offset(account_layout(model), "collateral" if kind == "health" else "amounts" if kind != "isolated"

@@ -88,7 +88,7 @@ def test_scenario_64_instruments_16_scenarios_8_assets_proves_and_verifies():
                        n_instruments=64, n_assets=8, n_rate_brackets=0, n_tiers=0, n_scenarios=16,
                        quantity_decimals=6, price_decimals=2, rate_decimals=4, short_option_floor=True)
     cs = compile_circuit(circuit_for(model))
-    assert cs.n_constraints == 66041
+    assert cs.n_constraints == 66038
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DevelopmentSetupWarning)
         pk, vk = setup(cs)

@@ -179,9 +179,20 @@ def test_commitment_and_context_gadgets_equal_native() -> None:
     for n in (0, 1, 15, 16, 40):
         vals = [rng.randrange(R) for _ in range(n)]
         salt = E.random_salt()
-        want = E.commitment(vals, salt)
-        run = run_gadget(lambda api, s, *v: GE.commitment(api, v, s), [salt, *vals], [want], check=True)
+        md = rng.randrange(R)
+        want = E.commitment(md, vals, salt)
+        run = run_gadget(lambda api, s, *v, md=md: GE.commitment(api, md, v, s), [salt, *vals], [want], check=True)
         assert run.outs == [want]
+        key = rng.randrange(R)
+        kc = E.key_commitment(key)
+        leaf = E.account_leaf(md, vals, salt, kc)
+        run = run_gadget(lambda api, s, k, *v, md=md: GE.account_leaf(api, md, v, s, k), [salt, kc, *vals], [leaf],
+                         check=True)
+        assert run.outs == [leaf]
+    key, ctx = rng.randrange(R), rng.randrange(R)
+    assert run_gadget(lambda api, k: GE.key_commitment(api, k), [key], [E.key_commitment(key)], check=True).ok
+    assert run_gadget(lambda api, k, c: GE.nullifier(api, k, c), [key, ctx], [E.nullifier(key, ctx)], check=True).ok
+    assert not run_gadget(lambda api, k, c: GE.nullifier(api, k, c), [key, ctx], [E.nullifier(key, ctx + 1)]).ok
     parts = [E.short_string("venue-A"), 42, rng.randrange(R), 1]
     run = run_gadget(lambda api, *p: GE.context_hash(api, *p), parts, [E.context_hash(*parts)], check=True)
     assert run.outs == [E.context_hash(*parts)]
@@ -194,8 +205,10 @@ def test_hash_vector_counts_pinned() -> None:
     for n in (2, 31, 32, 33):
         assert gadget_cost(digest_fn, n) == GE.hash_vector_cost(n)
     assert gadget_cost(lambda api, *p: GE.context_hash(api, *p), 4) == 573
-    # the commitment absorbs the salt too
-    assert gadget_cost(lambda api, s, *v: GE.commitment(api, v, s), 16) == GE.hash_vector_cost(16)
+    # the commitment absorbs the (constant) model digest and the salt too
+    for n in (0, 14, 15, 16, 40):
+        assert gadget_cost(lambda api, s, *v: GE.commitment(api, 7, v, s), n + 1) == GE.commitment_cost(n)
+    assert GE.commitment_cost(14) == GE.hash_vector_cost(16) - 3
 
 
 def test_hash_vector_gadget_errors() -> None:
@@ -207,8 +220,11 @@ def test_hash_vector_gadget_errors() -> None:
         GE.hash_vector_cost(-1)
 
 
+MODEL_DIGEST = 0xABCDEF
+
+
 class Committed(Circuit):
-    """The commitment clause of the statement: commitment == Commit(values, salt)."""
+    """The commitment clause of the statement: commitment == Commit(MODEL_DIGEST, values, salt)."""
 
     n = param(doc="number of account values")
     commitment = public(doc="the account's commitment")
@@ -216,23 +232,25 @@ class Committed(Circuit):
     salt = secret(doc="the blinding")
 
     def define(self, api: API) -> None:
-        api.assert_equal(GE.commitment(api, self.values, self.salt), self.commitment, label="commitment")
+        api.assert_equal(GE.commitment(api, MODEL_DIGEST, self.values, self.salt), self.commitment,
+                         label="commitment")
 
 
 def test_commitment_circuit_binds_values_and_salt() -> None:
     rng = random.Random(SEED + 9)
     values = [rng.randrange(1 << 64) for _ in range(5)]
     salt = E.random_salt()
-    c = E.commitment(values, salt)
+    c = E.commitment(MODEL_DIGEST, values, salt)
     cs = compile(Committed(n=5))
-    assert cs.n_public == 1 and cs.n_constraints == GE.hash_vector_cost(6) + 1
+    assert cs.n_public == 1 and cs.n_constraints == GE.commitment_cost(5) + 1
     w = solve(Committed(n=5, commitment=c, values=values, salt=salt), cs)
     cs.check(w)
     assert cs.public_inputs(w) == [c]
     # a different salt (or value) gives a different commitment, and the honest commitment
     # as public input rejects the witness
     other_salt = (salt + 1) % R
-    assert E.commitment(values, other_salt) != c
+    assert E.commitment(MODEL_DIGEST, values, other_salt) != c
+    assert E.commitment(MODEL_DIGEST + 1, values, salt) != c
     for vals, s in [(values, other_salt), ([values[0] + 1, *values[1:]], salt), (values[::-1], salt)]:
         got, bad = build(Committed(n=5, commitment=c, values=vals, salt=s), check=False)
         assert got.digest() == cs.digest()

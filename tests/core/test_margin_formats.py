@@ -28,7 +28,7 @@ from zkmargin.margin import (
     parse_decimal,
     write_document,
 )
-from zkmargin.margin.model import HEADER_LENGTH, MODEL_CODES
+from zkmargin.margin.model import HEADER_LENGTH, MODEL_CODES, model_digest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FOLDERS = ["cross", "isolated", "span_covered_write", "lending", "tiered"]
@@ -391,7 +391,7 @@ def test_vectors_length_determinism_and_range(folder):
     m2 = _model(folder)
     assert load_market(EXAMPLES / folder / "market.json", m2).to_field_elements(m2) == mv
     assert load_portfolio(EXAMPLES / folder / "portfolio_pass.json", m2).to_field_elements(m2) == av
-    assert 0 <= market_digest(mv) < R and 0 <= commitment(av, 12345) < R
+    assert 0 <= market_digest(mv) < R and 0 <= commitment(model_digest(m2), av, 12345) < R
 
 
 @pytest.mark.parametrize("folder", FOLDERS)

@@ -32,6 +32,8 @@ from .model import (
     account_layout,
     layout_length,
     market_layout,
+    model_digest,
+    padding_slots,
 )
 from .schema import load_market, load_model, load_portfolio, write_document
 from .statement import account_commitment, market_digest_of, public_inputs, threshold_field_value
@@ -54,6 +56,8 @@ __all__ = [
     "market_layout",
     "account_layout",
     "layout_length",
+    "model_digest",
+    "padding_slots",
     "load_model",
     "load_market",
     "load_portfolio",

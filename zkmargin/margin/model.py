@@ -56,7 +56,15 @@ Market segments after the header, by model (K-1 bounds per row: the last bracket
 * tiered:   marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K],
             prices[n_A], tier_bounds[n_A][T-1], tier_haircuts[n_A][T]
 
-Account segments (no header; the commitment's own length and tag fix the domain):
+Model digest (``model_digest``): ``hash_vector(TAG_MODEL, [*header(epoch=0),
+*string_elements(model_id), len(instruments), *string_elements(s) for each instrument symbol,
+len(assets), *string_elements(s) for each asset symbol])``. The header fixes the format version
+(and with it the layouts below), the kind, the venue, the decimals, the sizes and the parameters;
+the id and the symbol lists fix which model and which slot means what. The commitment hashes it
+first (``zkmargin.encoding.commitment``), so an account committed under one model cannot be
+opened under another, and every margin circuit has it as a compile-time constant.
+
+Account segments (no header; the model digest and the commitment's length fix the domain):
 
 * cross, scenario, tiered: sizes[n_I] (signed), entries[n_I], amounts[n_A]
 * isolated:                sizes[n_I] (signed), entries[n_I], margins[n_I]
@@ -69,7 +77,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from zkmargin.encoding import short_string
+from zkmargin.encoding import TAG_MODEL, hash_vector, short_string, string_elements
 from zkmargin.field import from_signed
 
 from .decimal import format_decimal
@@ -95,6 +103,8 @@ __all__ = [
     "market_layout",
     "account_layout",
     "layout_length",
+    "model_digest",
+    "padding_slots",
 ]
 
 #: Version of the three document formats and of the field-element vectors.
@@ -568,6 +578,32 @@ def layout_length(layout: list[tuple[str, tuple[int, ...]]]) -> int:
             n *= d
         total += n
     return total
+
+
+def model_digest(model: VenueModel) -> int:
+    """The model digest (module docstring): what the commitment and the circuit bind the account to."""
+    values = list(model.header(0)) + string_elements(model.model_id)
+    for symbols in (model.instruments, model.assets):
+        values.append(len(symbols))
+        for sym in symbols:
+            values += string_elements(sym)
+    return hash_vector(TAG_MODEL, values)
+
+
+def padding_slots(model: VenueModel) -> dict[str, list[int]]:
+    """For each account segment, the indices (into the flattened segment) that no symbol uses.
+
+    Instrument-indexed segments (sizes, entries, margins) are padding beyond ``len(instruments)``,
+    asset-indexed ones (amounts, collateral, debts) beyond ``len(assets)``. A portfolio document
+    always has zeros there; every margin circuit constrains them to zero.
+    """
+    by_instrument = {"sizes", "entries", "margins"}
+    out: dict[str, list[int]] = {}
+    for name, shape in account_layout(model):
+        used = len(model.instruments) if name in by_instrument else len(model.assets)
+        cols = layout_length([(name, shape[1:])]) if len(shape) > 1 else 1
+        out[name] = list(range(used * cols, layout_length([(name, shape)])))
+    return out
 
 
 def _concat(segments: Mapping[str, list[int]], layout: list[tuple[str, tuple[int, ...]]]) -> list[int]:

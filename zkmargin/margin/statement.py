@@ -2,7 +2,8 @@
 
 A margin proof (``zkmargin.circuits.margin``) has four public inputs, in this order:
 
-1. ``commitment = zkmargin.encoding.commitment(portfolio.to_field_elements(model), salt)``;
+1. ``commitment = zkmargin.encoding.commitment(model_digest(model), portfolio.to_field_elements(model),
+   salt)``;
 2. ``market_digest = zkmargin.encoding.market_digest(market.to_field_elements(model))``;
 3. ``threshold``: the threshold as the integer ``parse_threshold`` returns, i.e. the decimal
    threshold times ``10**model.threshold_decimals``: for the value models (cross, isolated,
@@ -28,7 +29,7 @@ from zkmargin.errors import MalformedInputError
 from zkmargin.field import R
 
 from .engine import parse_threshold
-from .model import Market, Portfolio, VenueModel
+from .model import Market, Portfolio, VenueModel, model_digest
 
 __all__ = ["account_commitment", "market_digest_of", "threshold_field_value", "public_inputs", "field_element"]
 
@@ -51,12 +52,12 @@ def field_element(value: object, what: str) -> int:
 
 
 def account_commitment(model: VenueModel, portfolio: Portfolio, salt: int) -> int:
-    """``Commit(A, salt)`` of the portfolio's account vector (``Portfolio.to_field_elements``).
+    """``Commit(model_digest, A, salt)`` of the portfolio's account vector (``Portfolio.to_field_elements``).
 
     Raises:
         SchemaError: the portfolio belongs to another model. MalformedInputError: salt not in [0, r).
     """
-    return _commitment(portfolio.to_field_elements(model), field_element(salt, "salt"))
+    return _commitment(model_digest(model), portfolio.to_field_elements(model), field_element(salt, "salt"))
 
 
 def market_digest_of(model: VenueModel, market: Market) -> int:
