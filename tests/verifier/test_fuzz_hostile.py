@@ -1003,7 +1003,6 @@ def test_fuzz_hostile_default(base: _Base, report_figure: Any) -> None:
     assert len({k for k in outcomes if k.startswith("rejected")}) >= 8  # many distinct error classes
 
 
-@pytest.mark.slow
 def _summary_line(name: str, stats: _Stats) -> str:
     falses = stats.outcomes.get("returned False (changed)", 0)
     rejected = sum(n for k, n in stats.outcomes.items() if k.startswith("rejected"))
@@ -1011,6 +1010,7 @@ def _summary_line(name: str, stats: _Stats) -> str:
             f"returned False, {stats.pairings:,} pairings, {len(stats.failures)} failures, {stats.seconds:.1f}s")
 
 
+@pytest.mark.slow
 def test_fuzz_hostile_long(base: _Base, report_figure: Any) -> None:
     """The long run: ZKMARGIN_FUZZ_CASES (default 10,000) cases, every pairing evaluated."""
     seed = os.environ.get("ZKMARGIN_FUZZ_SEED", DEFAULT_SEED + "-long")
