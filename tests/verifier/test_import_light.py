@@ -1,5 +1,6 @@
 """Importing zkmargin.verifier loads none of the prover's dependencies (numpy, numba, galois),
-nor the prover or circuit packages: the base install (py_ecc + click) must be enough to verify.
+nor the prover or circuit packages, nor the service's (SQLAlchemy, Starlette, ...): the base
+install (py_ecc + click) must be enough to verify.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("numpy", "numba", "galois", "zkmargin.prover", "zkmargin.circuits")
+HEAVY = ("numpy", "numba", "galois", "zkmargin.prover", "zkmargin.circuits",
+         # the verification service's stack (zkmargin[service]): imported by ledger/service only
+         "sqlalchemy", "psycopg", "starlette", "uvicorn", "distributed", "dask")
 
 _SNIPPET = """
 import json, sys
