@@ -57,6 +57,8 @@ __all__ = [
     "read_zkey",
     "read_zkey_mpc_params",
     "decode_sections",
+    "ZkeyContribution",
+    "decode_contribution",
 ]
 
 _MAGIC = "zkey"
@@ -499,3 +501,100 @@ def read_zkey_mpc_params(src: PathLike | bytes, *, name: str | None = None) -> Z
         contributions.append(rd.body[start : rd.pos])
     rd.expect_end()
     return ZkeyMpcParams(cs_hash=cs_hash, contributions=tuple(contributions))
+
+
+# --- phase-2 contributions (section 10) --------------------------------------------------------
+
+@dataclass(frozen=True)
+class ZkeyContribution:
+    """One decoded phase-2 contribution of section 10 (snarkjs ``zkey contribute`` / ``beacon``).
+
+    Attributes:
+        delta_after: delta_g1 after this contribution.
+        g1_s, g1_sx: the contributor's proof of knowledge in G1 (a random point s and x * s).
+        g2_spx: x * hashToG2(transcript) in G2.
+        transcript: BLAKE2b-512 of the csHash, the earlier contributions, g1_s and g1_sx.
+        type: 0 for a contribution, 1 for a random beacon.
+        name: optional (at most 64 characters are stored).
+        num_iterations_exp, beacon_hash: the beacon's parameters (type 1 only).
+    """
+
+    delta_after: G1Point
+    g1_s: G1Point
+    g1_sx: G1Point
+    g2_spx: G2Point
+    transcript: bytes
+    type: int = 0
+    name: str | None = None
+    num_iterations_exp: int | None = None
+    beacon_hash: bytes | None = None
+
+    def encode(self) -> bytes:
+        """The contribution's bytes in section 10 (points in Montgomery form, snarkjs's params)."""
+        if len(self.transcript) != 64:
+            raise ValueError(f"transcript must be 64 bytes, got {len(self.transcript)}")
+        params = bytearray()
+        if self.name:
+            nb = self.name[:64].encode("utf-8")
+            if len(nb) > 255:
+                raise ValueError("contribution name is longer than 255 bytes in UTF-8")
+            params += bytes([1, len(nb)]) + nb
+        if self.type == 1:
+            bh = self.beacon_hash or b""
+            if self.num_iterations_exp is None or not 0 <= self.num_iterations_exp <= 255 or len(bh) > 255:
+                raise ValueError("a beacon contribution needs num_iterations_exp in 0..255 and a hash of <= 255 bytes")
+            params += bytes([2, self.num_iterations_exp, 3, len(bh)]) + bh
+        return b"".join([
+            _enc_g1(self.delta_after, "deltaAfter"),
+            _enc_g1(self.g1_s, "g1_s"),
+            _enc_g1(self.g1_sx, "g1_sx"),
+            _enc_g2(self.g2_spx, "g2_spx"),
+            bytes(self.transcript),
+            struct.pack("<II", self.type, len(params)),
+            bytes(params),
+        ])
+
+
+def decode_contribution(raw: bytes, *, name: str = "contribution") -> ZkeyContribution:
+    """Decode one contribution of ``ZkeyMpcParams.contributions`` (see ``ZkeyContribution``).
+
+    Raises:
+        FileFormatError: truncated, a coordinate not below q, or malformed parameters (unsorted,
+            unknown type, lengths past the end).
+    """
+    rd = SectionReader(name, 10, _LABELS[10], raw)
+    pts = rd.take(3 * _G1_SIZE, "deltaAfter, g1_s, g1_sx")
+    g2 = rd.take(_G2_SIZE, "g2_spx")
+    delta_after, g1_s, g1_sx = _dec_g1_list(rd, pts, "contribution G1 points")
+    (g2_spx,) = _dec_g2_list(rd, g2, "g2_spx")
+    transcript = rd.take(64, "transcript")
+    ctype = rd.u32("type")
+    plen = rd.u32("parameters length")
+    params = rd.take(plen, "parameters")
+    rd.expect_end()
+    cname: str | None = None
+    exp: int | None = None
+    beacon: bytes | None = None
+    pos, last = 0, 0
+    while pos < len(params):
+        kind = params[pos]
+        if kind <= last:
+            raise rd.error(f"parameters are not sorted (type {kind} after {last})")
+        last = kind
+        if kind in (1, 3):
+            if pos + 2 > len(params) or pos + 2 + params[pos + 1] > len(params):
+                raise rd.error(f"parameter {kind} is truncated")
+            val = bytes(params[pos + 2 : pos + 2 + params[pos + 1]])
+            pos += 2 + params[pos + 1]
+            if kind == 1:
+                cname = val.decode("utf-8", errors="replace")
+            else:
+                beacon = val
+        elif kind == 2:
+            if pos + 2 > len(params):
+                raise rd.error("parameter 2 is truncated")
+            exp = params[pos + 1]
+            pos += 2
+        else:
+            raise rd.error(f"unknown parameter type {kind}")
+    return ZkeyContribution(delta_after, g1_s, g1_sx, g2_spx, bytes(transcript), ctype, cname, exp, beacon)
