@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import random
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -65,16 +67,67 @@ def outside_g2(sim: ModuleType):
     return sim.twist_point_outside_g2(random.Random(7))
 
 
+#: A callable whose name matches this computes a pairing (or a Miller loop or a final
+#: exponentiation: each is a pairing's work) in the modules of :func:`pairing_functions`.
+_PAIRING_NAME = re.compile(r"(^|_)(pairing|miller|final_exponent)")
+#: Names that match but compute no pairing (a capability probe).
+_NOT_A_PAIRING = {"fast_pairing_available"}
+#: Every module that defines a pairing: py_ecc (the oracle and the base install's verifier), the
+#: pure-Python reference pairing, the numba kernels and their wrappers (the default when installed).
+_PAIRING_MODULES = (
+    "py_ecc.optimized_bn128.optimized_pairing",
+    "zkmargin.curve",
+    "zkmargin.verifier._pairing_naive",
+    "zkmargin.verifier._pairing_numba",
+    "zkmargin.verifier.fast",
+)
+
+
+def pairing_functions() -> list[tuple[ModuleType, str]]:
+    """``(module, name)`` of every place a verification path can reach a pairing through.
+
+    The pairing functions of ``_PAIRING_MODULES`` (the numba ones only where numba imports), and
+    every attribute of every loaded ``zkmargin``/``py_ecc`` module that is one of them: a module
+    that did ``from zkmargin.curve import pairing_product_is_one`` holds its own reference, which
+    patching ``zkmargin.curve`` alone would miss (verifier/batch.py does exactly that).
+    """
+    primitives: dict[int, object] = {}
+    found: list[tuple[ModuleType, str]] = []
+    for name in _PAIRING_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # the numba modules without numba: no such path to guard
+            continue
+        for attr, obj in vars(module).items():
+            if callable(obj) and _PAIRING_NAME.search(attr) and attr not in _NOT_A_PAIRING:
+                primitives[id(obj)] = obj
+    for mod_name, module in list(sys.modules.items()):
+        if module is None or not mod_name.startswith(("zkmargin", "py_ecc")):
+            continue
+        for attr, obj in list(vars(module).items()):
+            if id(obj) in primitives and primitives[id(obj)] is obj:
+                found.append((module, attr))
+    return found
+
+
+class PairingReached(AssertionError):
+    """A pairing ran where validation should have rejected the input first."""
+
+
 @pytest.fixture
-def no_pairing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any pairing fail the test: malformed input must be rejected before the pairing."""
-    import zkmargin.verifier.groth16_verify as gv
+def no_pairing(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ModuleType, str]]:
+    """Make every pairing fail the test: malformed input must be rejected before any pairing.
 
-    def _forbidden(*_args: object, **_kwargs: object) -> bool:
-        raise AssertionError("pairing reached: validation should have rejected the input first")
+    Patches every pairing path (:func:`pairing_functions`): py_ecc's, the numba kernels', and every
+    module's own reference to one, whichever backend ``fast_backend()`` picks. Returns the
+    patched ``(module, name)`` pairs. tests/verifier/test_no_pairing_guard.py shows that it fires
+    on every verification path, on both backends.
+    """
+    patched = pairing_functions()
+    for module, attr in patched:
 
-    monkeypatch.setattr(gv, "pairing_product_is_one", _forbidden)
-    fast = gv.fast_backend()
-    if fast is not None:  # the numba path is the default when installed: forbid it too
-        monkeypatch.setattr(fast, "groth16_check_fast", _forbidden)
-        monkeypatch.setattr(fast, "groth16_batch_check_fast", _forbidden)
+        def _forbidden(*_args: object, _where: str = f"{module.__name__}.{attr}", **_kwargs: object) -> bool:
+            raise PairingReached(f"pairing reached ({_where}): validation should have rejected the input first")
+
+        monkeypatch.setattr(module, attr, _forbidden)
+    return patched

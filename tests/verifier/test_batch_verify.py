@@ -45,16 +45,6 @@ def good_items(sim: Any, trapdoor3: Any) -> list[Item]:
     return items
 
 
-@pytest.fixture
-def no_batch_pairing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any pairing in the batch module fail the test (validation must come first)."""
-
-    def _forbidden(*_args: object, **_kwargs: object) -> bool:
-        raise AssertionError("pairing reached: validation should have rejected the batch first")
-
-    monkeypatch.setattr(batch_mod, "pairing_product_is_one", _forbidden)
-
-
 def _bad_public(item: Item) -> Item:
     public, proof = item
     return ((public[0] + 1) % R, *public[1:]), proof
@@ -94,7 +84,7 @@ def test_single_item_is_the_exact_equation(pvk3, good_items) -> None:
     assert verify_batch(pvk3, [_bad_public(good_items[0])]) == BatchResult(ok=False, bad=[0], n=1, checks=1)
 
 
-def test_empty_batch_is_ok_without_pairing(pvk3, no_batch_pairing) -> None:
+def test_empty_batch_is_ok_without_pairing(pvk3, no_pairing) -> None:
     assert verify_batch(pvk3, []) == BatchResult(ok=True, bad=[], n=0, checks=0)
 
 
@@ -229,7 +219,7 @@ def _outside_g2(sim: Any) -> Any:
     ],
 )
 def test_malformed_item_names_its_index(
-    pvk3, good_items, sim, no_batch_pairing, mutate: Any, error: type[Exception], match: str
+    pvk3, good_items, sim, no_pairing, mutate: Any, error: type[Exception], match: str
 ) -> None:
     items: list[Any] = list(good_items[:4])
     items[2] = mutate(items[2], sim)
@@ -238,7 +228,7 @@ def test_malformed_item_names_its_index(
     assert type(info.value) is error  # the same class verify() raises, not a generic one
 
 
-def test_malformed_item_matches_verify(pvk3, good_items, sim, no_batch_pairing, no_pairing) -> None:
+def test_malformed_item_matches_verify(pvk3, good_items, sim, no_pairing) -> None:
     bad_item = (good_items[0][0], dataclasses.replace(good_items[0][1], b=_outside_g2(sim)))
     with pytest.raises(PointNotInSubgroupError) as single:
         verify(pvk3, *bad_item)
@@ -248,12 +238,12 @@ def test_malformed_item_matches_verify(pvk3, good_items, sim, no_batch_pairing, 
 
 
 @pytest.mark.parametrize("items", ["not a list", b"bytes", 5, None])
-def test_items_must_be_a_sequence(pvk3, no_batch_pairing, items: Any) -> None:
+def test_items_must_be_a_sequence(pvk3, no_pairing, items: Any) -> None:
     with pytest.raises(MalformedInputError, match="batch items must be a sequence"):
         verify_batch(pvk3, items)
 
 
-def test_malformed_key_raises_its_error(trapdoor3, good_items, sim, no_batch_pairing) -> None:
+def test_malformed_key_raises_its_error(trapdoor3, good_items, sim, no_pairing) -> None:
     vk = dataclasses.replace(trapdoor3.vk, gamma_g2=_outside_g2(sim))
     with pytest.raises(PointNotInSubgroupError, match="vk.gamma_g2"):
         verify_batch(vk, good_items[:2])
@@ -289,28 +279,28 @@ def test_batch_files_names_the_bad_proof(batch_dir) -> None:
     assert result.bad == [1] and result.bad_labels == ["bob"] and not result.ok
 
 
-def test_batch_files_missing_public(batch_dir, no_batch_pairing) -> None:
+def test_batch_files_missing_public(batch_dir, no_pairing) -> None:
     vk_path, folder = batch_dir
     (folder / "carol.public.json").unlink()
     with pytest.raises(MalformedInputError, match=r"carol\.proof\.json: no matching public inputs file"):
         verify_batch_files(vk_path, folder)
 
 
-def test_batch_files_empty_folder(tmp_path: Path, batch_dir, no_batch_pairing) -> None:
+def test_batch_files_empty_folder(tmp_path: Path, batch_dir, no_pairing) -> None:
     vk_path, _ = batch_dir
     (tmp_path / "empty").mkdir()
     with pytest.raises(MalformedInputError, match="no proofs found"):
         verify_batch_files(vk_path, tmp_path / "empty")
 
 
-def test_batch_files_malformed_json_names_the_file(batch_dir, no_batch_pairing) -> None:
+def test_batch_files_malformed_json_names_the_file(batch_dir, no_pairing) -> None:
     vk_path, folder = batch_dir
     (folder / "alice.proof.json").write_text('{"pi_a": [1, 2, "1"]')
     with pytest.raises(MalformedJSONError, match=r"alice\.proof\.json"):
         verify_batch_files(vk_path, folder)
 
 
-def test_batch_files_point_off_curve_names_the_file(batch_dir, no_batch_pairing) -> None:
+def test_batch_files_point_off_curve_names_the_file(batch_dir, no_pairing) -> None:
     vk_path, folder = batch_dir
     doc = json.loads((folder / "carol.proof.json").read_text())
     doc["pi_a"][1] = str((int(doc["pi_a"][1]) + 1) % Q)
@@ -343,7 +333,7 @@ def test_random_batches_agree_with_single_verification(sim: Any, seed: int) -> N
         assert not verify(pvk, *items[i])
 
 
-def test_unprepared_key_is_validated(sim: Any, no_batch_pairing) -> None:
+def test_unprepared_key_is_validated(sim: Any, no_pairing) -> None:
     td = sim.random_vk_with_trapdoor(1, random.Random(9))
     vk = VerifyingKey(td.vk.alpha_g1, td.vk.beta_g2, td.vk.gamma_g2, td.vk.delta_g2, (td.vk.gamma_abc_g1[0], None))
     with pytest.raises(IdentityPointError, match=r"vk\.gamma_abc_g1\[1\]"):
