@@ -43,7 +43,7 @@ import numpy as np
 from zkmargin import _numba_field as _field
 from zkmargin import curve
 from zkmargin.curve import G1_GENERATOR, G2_GENERATOR, TWIST_B, G1Point, G2Point
-from zkmargin.errors import FileFormatError
+from zkmargin.errors import FileFormatError, ZkMarginError
 from zkmargin.field import Q, R
 from zkmargin.groth16 import ProvingKey, VerifyingKey
 from zkmargin.r1cs import ConstraintSystem
@@ -67,6 +67,7 @@ from .qap import TWO_ADICITY, domain_size_for, qap_coefficients
 
 __all__ = [
     "Progress",
+    "CeremonyError",
     "InitialKey",
     "ContributionInfo",
     "VerifyResult",
@@ -88,6 +89,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+class CeremonyError(ZkMarginError, ValueError):
+    """A ceremony step that cannot run on these inputs (e.g. a circuit too large for the ptau)."""
+
 
 #: progress(label, done, total): called as long steps advance (the CLI draws a bar from it).
 Progress = Callable[[str, int, int], None]
@@ -135,7 +140,7 @@ def _u_g2(p: G2Point) -> bytes:
     return b"".join(v.to_bytes(32, "big") for v in (x1, x0, y1, y0))
 
 
-def _hash_pubkey(h: hashlib._Hash, c: ZkeyContribution) -> None:  # type: ignore[name-defined]
+def _hash_pubkey(h: hashlib.blake2b, c: ZkeyContribution) -> None:
     """snarkjs's hashPubKey: deltaAfter, g1_s, g1_sx, g2_spx (uncompressed), then the transcript."""
     h.update(_u_g1(c.delta_after) + _u_g1(c.g1_s) + _u_g1(c.g1_sx) + _u_g2(c.g2_spx) + c.transcript)
 
@@ -598,14 +603,14 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
         progress: see ``Progress``.
 
     Raises:
-        ValueError: the circuit needs a larger domain than the ptau's 2^power.
+        CeremonyError: the circuit needs a larger domain than the ptau's 2^power.
         FileFormatError: a malformed ptau (naming section and point).
     """
     pt = ptau if isinstance(ptau, PtauFile) else read_ptau(ptau)
     entries, n_rows = qap_coefficients(cs)
     n = domain_size_for(n_rows)
     if n > 1 << pt.power:
-        raise ValueError(
+        raise CeremonyError(
             f"the circuit needs a domain of 2^{n.bit_length() - 1} points ({cs.n_constraints} constraints + "
             f"{cs.n_public + 1} public rows) but {pt.name} has power {pt.power}: use a ptau of power >= "
             f"{n.bit_length() - 1}"
@@ -635,7 +640,12 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
 
     # --- sparse sums of Lagrange points per wire (snarkjs's composeAndWritePoints) ---
     n_w, n_pub = cs.n_wires, cs.n_public
-    a_m, a_r, a_w, a_c, b_r, b_w, b_c = [], [], [], [], [], [], []
+    a_r: list[int] = []
+    a_w: list[int] = []
+    a_c: list[int] = []
+    b_r: list[int] = []
+    b_w: list[int] = []
+    b_c: list[int] = []
     for m, row, wire, k in entries:
         if m == 0:
             a_r.append(row)
@@ -645,8 +655,9 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
             b_r.append(row)
             b_w.append(wire)
             b_c.append(k)
-    del a_m
-    c_r, c_w, c_c = [], [], []
+    c_r: list[int] = []
+    c_w: list[int] = []
+    c_c: list[int] = []
     for row, (_a, _b, c) in enumerate(cs.constraints):
         for wire, k in c.items():
             if k % R:
@@ -873,10 +884,17 @@ def verify_zkey(cs: ConstraintSystem, ptau: PtauFile | PathLike, zkey: PathLike,
 
     Raises:
         FileFormatError: a malformed zkey or ptau.
-        ValueError: the circuit does not fit the ptau.
     """
     data, pk, mpc, contribs = _read_key(zkey)
-    init = initial if initial is not None else setup_from_ptau(cs, ptau, progress=progress)
+    n_rows = cs.n_constraints + cs.n_public + 1
+    if (pk.n_wires, pk.n_public, pk.domain_size) != (cs.n_wires, cs.n_public, domain_size_for(n_rows)):
+        return VerifyResult(False, f"different circuit parameters: the key has nVars {pk.n_wires}, nPublic "
+                            f"{pk.n_public}, domain {pk.domain_size}; the circuit has {cs.n_wires}, {cs.n_public}, "
+                            f"{domain_size_for(n_rows)} (wrong circuit)", bytes(64))
+    try:
+        init = initial if initial is not None else setup_from_ptau(cs, ptau, progress=progress)
+    except CeremonyError as e:
+        return VerifyResult(False, str(e), bytes(64))
     res = VerifyResult(ok=False, reason=None, cs_hash=init.cs_hash)
 
     def fail(why: str) -> VerifyResult:

@@ -334,7 +334,7 @@ def encode_ptau(
         if sid not in LABELS or sid == 1:
             raise ValueError(f"section id {sid} is not a ptau section (2..7, 12..15)")
         body = sections[sid]
-        chunks: list[bytes] = [body] if isinstance(body, bytes | bytearray | memoryview) else list(body)  # type: ignore[list-item]
+        chunks: list[bytes] = [body] if isinstance(body, bytes | bytearray | memoryview) else list(body)  # type: ignore[list-item,arg-type]
         if sid != 7:
             size = sum(len(c) for c in chunks)
             want = section_points(sid, power) * _point_size(sid)
