@@ -1,7 +1,14 @@
-"""Shared fixtures: locating the node cross-check tools (snarkjs, circomlibjs, solc).
+"""Shared fixtures (the node cross-check tools: snarkjs, circomlibjs, solc, circom) and the CI rule.
 
-Cross-checks skip only on a machine without node; under CI (CI=true) a missing tool is an error,
-so a broken install can never turn the cross-checks into silent skips.
+The CI rule: under CI (the ``CI`` variable set to anything but empty, ``0`` or ``false``, in any
+case) every skip is a failure. A test that skips because numba, a node tool or a dev dependency
+is missing would otherwise turn a broken install into a green run. The only exception is a skip
+the run declares legitimate: its reason starts with ``[TAG]``, the run lists TAG in
+``ZKMARGIN_ALLOW_SKIPS`` (comma-separated), and TAG's condition in :data:`SKIP_ALLOWANCES` holds
+(``no-jit``: the kernels' pure-Python run of scripts/test.sh, where NUMBA_DISABLE_JIT=1 leaves no
+compiled dispatchers or cache to check). Skips at collection (module-level ``pytest.skip``,
+``importorskip``) fail the same way; xfail is not a skip and is left alone.
+tests/test_ci_skip_rule.py shows the rule on a synthetic suite.
 """
 
 from __future__ import annotations
@@ -18,9 +25,77 @@ NODE_DIR = Path(__file__).parent / "node"
 NODE_MODULES = Path(os.environ.get("ZKMARGIN_NODE_MODULES", NODE_DIR / "node_modules"))
 
 
+#: Environment variable where a run declares the skip tags it allows (comma-separated).
+ALLOW_SKIPS_ENV = "ZKMARGIN_ALLOW_SKIPS"
+#: Skip tags a run may declare: tag -> (condition that must hold for the allowance, what it covers).
+SKIP_ALLOWANCES = {
+    "no-jit": (
+        lambda: os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in ("", "0"),
+        "checks of compiled numba dispatchers and their cache, in a NUMBA_DISABLE_JIT=1 run",
+    ),
+}
+
+
+def under_ci() -> bool:
+    """True when the ``CI`` variable is set to anything but empty, ``0`` or ``false`` (any case)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+def _skip_reason(rep: pytest.CollectReport | pytest.TestReport) -> str:
+    longrepr = rep.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        reason = str(longrepr[2])
+    else:
+        reason = str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def skip_allowed(reason: str) -> bool:
+    """Whether a skip with this reason is declared legitimate for this run (see the module)."""
+    if not reason.startswith("["):
+        return False
+    tag = reason[1:].split("]", 1)[0]
+    declared = {t.strip() for t in os.environ.get(ALLOW_SKIPS_ENV, "").split(",") if t.strip()}
+    return tag in declared and tag in SKIP_ALLOWANCES and SKIP_ALLOWANCES[tag][0]()
+
+
+def _fail_skip_under_ci(rep: pytest.CollectReport | pytest.TestReport) -> None:
+    if not rep.skipped or hasattr(rep, "wasxfail") or not under_ci():
+        return
+    reason = _skip_reason(rep)
+    if skip_allowed(reason):
+        return
+    rep.outcome = "failed"
+    rep.longrepr = (
+        f"skipped under CI (CI={os.environ.get('CI')!r}), which the CI rule of tests/conftest.py turns into a "
+        f"failure: {reason}\n(a skip this run may take starts with a tag declared in {ALLOW_SKIPS_ENV}: "
+        f"{', '.join(f'[{t}] {why}' for t, (_, why) in SKIP_ALLOWANCES.items())})"
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    rep = yield
+    _fail_skip_under_ci(rep)
+    return rep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    rep = yield
+    _fail_skip_under_ci(rep)
+    return rep
+
+
+@pytest.fixture(scope="session")
+def ci() -> bool:
+    """Whether this run is under CI (see :func:`under_ci`): tests that must run there assert on it."""
+    return under_ci()
+
+
 def _missing(what: str) -> None:
-    msg = f"{what} not available (run: npm install --prefix {NODE_DIR})"
-    if os.environ.get("CI") == "true":
+    msg = f"{what} not available (run: npm ci --prefix {NODE_DIR})"
+    if under_ci():
         pytest.fail(msg + " -- cross-checks must run in CI")
     pytest.skip(msg)
 

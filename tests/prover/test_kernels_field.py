@@ -10,11 +10,10 @@ import random
 import subprocess
 import sys
 
-import numba
-import numpy as np
 import pytest
 
-pytest.importorskip("numba")
+numba = pytest.importorskip("numba")  # skips without numba (a failure under CI: tests/conftest.py)
+np = pytest.importorskip("numpy")
 
 from zkmargin import _numba_field as F  # noqa: E402
 from zkmargin.field import Q, R  # noqa: E402
@@ -333,7 +332,7 @@ def test_generator_is_primitive() -> None:
 def test_every_kernel_is_cached() -> None:
     """Rule 7: every numba function of the private kernel modules is compiled with cache=True."""
     if not JIT:
-        pytest.skip("no dispatchers without the JIT")
+        pytest.skip("[no-jit] no dispatchers without the JIT")
     from numba.core.caching import NullCache
 
     found = 0
@@ -348,7 +347,7 @@ def test_every_kernel_is_cached() -> None:
 def test_cache_reused_by_a_new_process() -> None:
     """A second process loads the compiled kernels (intrinsics included) instead of recompiling."""
     if not JIT:
-        pytest.skip("no cache without the JIT")
+        pytest.skip("[no-jit] no cache without the JIT")
     kernels.fr_from_array(kernels.fr_to_array([1, 2]))  # make sure the cache files exist
     code = (
         "from zkmargin.prover import kernels\nfrom zkmargin import _numba_field as _field\n"
@@ -367,7 +366,7 @@ def test_stale_cache_stamp() -> None:
     """kernels keeps a hash of the kernel sources next to numba's cache: an edit of the field module
     alone (which _msm/_ntt kernels inline) must drop their cached machine code too."""
     if not JIT:
-        pytest.skip("no cache without the JIT")
+        pytest.skip("[no-jit] no cache without the JIT")
     import hashlib
     from pathlib import Path
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import random
 
-import numba
-import numpy as np
 import pytest
 
-pytest.importorskip("numba")
+numba = pytest.importorskip("numba")  # skips without numba (a failure under CI: tests/conftest.py)
+np = pytest.importorskip("numpy")
 
 from zkmargin.field import R  # noqa: E402
 from zkmargin.prover import _naive, _ntt, kernels  # noqa: E402
@@ -74,7 +73,7 @@ def test_inplace() -> None:
     assert kernels.fr_from_array(a) == _naive.odd_coset_values(xs)
 
 
-@pytest.mark.skipif(not JIT, reason="too slow without the JIT (small sizes reach every stage there)")
+@pytest.mark.skipif(not JIT, reason="[no-jit] too slow without the JIT (small sizes reach every stage there)")
 def test_large_parallel_path_roundtrip() -> None:
     """n = 2^14 > 2^LOCAL_LOG runs both the block-local and the global parallel stages: check
     against linear-time identities (the ntt of a delta at position 1 is the table of powers of w;
