@@ -197,16 +197,26 @@ _param_opt = click.option(
 def compile_cmd(circuit: str, params: tuple[str, ...], output: Path) -> None:
     """Compile CIRCUIT to an iden3 .r1cs file and print its size.
 
-    CIRCUIT is a built-in name (cross-simple) or 'package.module:ClassName'.
+    CIRCUIT is a built-in name (cross-simple), 'package.module:ClassName', or a venue model file
+    (MODEL.json: the margin circuit of its model at its sizes, as setup compiles it).
 
     \b
-    Example:
+    Examples:
       zkmargin compile cross-simple -p n_positions=4 -p n_assets=2 -o build/cross.r1cs
+      zkmargin compile examples/cross/model.json -o build/cross.r1cs
     """
     from zkmargin.circuits import compile_circuit
     from zkmargin.serialize import write_r1cs
 
-    c = _instantiate(circuit, params, None)
+    if circuit.lower().endswith(".json") and Path(circuit).is_file():
+        if params:
+            raise CliError("-p/--param does not apply to a model file: its sizes are in the model")
+        from zkmargin.circuits.margin import circuit_for
+        from zkmargin.margin import load_model
+
+        c = circuit_for(load_model(Path(circuit)))
+    else:
+        c = _instantiate(circuit, params, None)
     t = time.perf_counter()
     cs = compile_circuit(c)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -222,8 +232,11 @@ def compile_cmd(circuit: str, params: tuple[str, ...], output: Path) -> None:
               help="Where to write the proving key (.zkey, snarkjs format).")
 @click.option("--vk", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write verification_key.json.")
+@click.option("--ptau", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Production setup: the initial phase-2 key from this powers-of-tau file (as snarkjs groth16 "
+                   "setup); then run the ceremony (zkmargin zkey contribute, beacon, verify).")
 @_friendly
-def setup_cmd(source: Path, zkey: Path, vk: Path) -> None:
+def setup_cmd(source: Path, zkey: Path, vk: Path, ptau: Path | None = None) -> None:
     """Development setup: proving and verifying keys for a venue model (.json) or a compiled .r1cs.
 
     For a venue model file, the margin circuit of its model (cross, isolated, scenario, health,
@@ -236,6 +249,7 @@ def setup_cmd(source: Path, zkey: Path, vk: Path) -> None:
     Examples:
       zkmargin setup examples/cross/model.json --zkey venue/cross.zkey --vk venue/verification_key.json
       zkmargin setup build/cross.r1cs --zkey build/cross.zkey --vk build/verification_key.json
+      zkmargin setup examples/cross/model.json --ptau pot16_final.ptau --zkey venue/cross_0000.zkey --vk venue/vk0.json
     """
     import warnings
 
@@ -256,14 +270,20 @@ def setup_cmd(source: Path, zkey: Path, vk: Path) -> None:
         cs = read_r1cs(source)
     click.echo(f"setup for {source}: {cs.n_constraints:,} constraints, {cs.n_public} public inputs "
                f"({backend_name()} backend)", err=True)
-    click.echo("warning: development setup; production keys come from a ceremony", err=True)
-    with warnings.catch_warnings(), _Phase("generating keys"):
-        warnings.simplefilter("ignore", DevelopmentSetupWarning)
-        pk, vkey = setup(cs)
+    mpc = None
+    if ptau is not None:  # production: the ceremony's initial key (zkmargin.cli_ceremony)
+        from zkmargin.cli_ceremony import setup_from_ptau_cli
+
+        pk, vkey, mpc = setup_from_ptau_cli(cs, ptau)
+    else:
+        click.echo("warning: development setup; production keys come from a ceremony", err=True)
+        with warnings.catch_warnings(), _Phase("generating keys"):
+            warnings.simplefilter("ignore", DevelopmentSetupWarning)
+            pk, vkey = setup(cs)
     for p in (zkey, vk):
         p.parent.mkdir(parents=True, exist_ok=True)
     with _Phase("writing keys"):
-        write_zkey(pk, zkey)
+        write_zkey(pk, zkey, mpc=mpc)
         write_verifying_key(vkey, vk)
     click.echo(f"setup done in {time.perf_counter() - t:.2f}s (domain 2^{pk.domain_size.bit_length() - 1})")
     _echo_kv([("proving key", zkey), ("verifying key", vk)])
@@ -675,6 +695,9 @@ def export_calldata_cmd(proof_path: Path, public_path: Path) -> None:
     from zkmargin.verifier.solidity import export_calldata
 
     click.echo(export_calldata(load_proof(proof_path), load_public_inputs(public_path)))
+
+
+from zkmargin import cli_ceremony as _cli_ceremony  # noqa: E402,F401  (registers ptau and zkey)
 
 
 if __name__ == "__main__":  # pragma: no cover
