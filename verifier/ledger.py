@@ -483,7 +483,8 @@ class Ledger:
         with self.engine.begin() as conn:
             conn.execute(verdicts.insert().values(id=vid, accepted=False, reason=reason, detail=detail,
                                                   decided_at=now, **row))
-        return Verdict(vid, proof_hash, None if context is None else context.id, token, False, reason, detail, pub, received, now)
+        return Verdict(vid, proof_hash, None if context is None else context.id, token, False, reason, detail, pub,
+                       received, now)
 
     def verdict(self, verdict_id: str) -> Verdict | None:
         """The verdict with this id, or None."""

@@ -698,6 +698,7 @@ def export_calldata_cmd(proof_path: Path, public_path: Path) -> None:
 
 
 from zkmargin import cli_ceremony as _cli_ceremony  # noqa: E402,F401  (registers ptau and zkey)
+from zkmargin import cli_service as _cli_service  # noqa: E402,F401  (registers serve and ledger)
 
 
 if __name__ == "__main__":  # pragma: no cover

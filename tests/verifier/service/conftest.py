@@ -16,116 +16,48 @@
 
 from __future__ import annotations
 
-import glob
-import json
+import importlib.util
 import os
 import pwd
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 pytest.importorskip("sqlalchemy", reason="the ledger needs zkmargin[service]")
 
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "examples" / "cross"
-THRESHOLD = "1000"
-OTHER_VENUE = "other-venue"
+_NAME = "zkmargin_tests_service_helpers"
 
 
-def _ci() -> bool:
-    return os.environ.get("CI") == "true"
+def _load_helpers() -> ModuleType:
+    # --import-mode=importlib keeps this folder off sys.path: load the helper module by path.
+    if _NAME in sys.modules:
+        return sys.modules[_NAME]
+    spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).with_name("_helpers.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_NAME] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def _unavailable(msg: str) -> None:
-    if _ci():
-        pytest.fail(msg + " -- under CI this test must run")
-    pytest.skip(msg)
+h_mod = _load_helpers()
+ProofSet = h_mod.ProofSet
+ServiceProcess = h_mod.ServiceProcess
+EXAMPLE = h_mod.EXAMPLE
+OTHER_VENUE = h_mod.OTHER_VENUE
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# --- proofs --------------------------------------------------------------------------------------
-
-@dataclass
-class ProofItem:
-    """One real proof: the context it is bound to and its snarkjs JSON."""
-
-    venue: str
-    epoch: int
-    nonce: int
-    proof: dict[str, Any]
-    public: list[str]
-
-    def body(self) -> dict[str, Any]:
-        return {"proof": self.proof, "public": self.public}
-
-
-@dataclass
-class ProofSet:
-    """Keys, documents and a growing list of proofs (``take(n)`` proves more on demand)."""
-
-    dir: Path
-    model_path: Path
-    market_path: Path
-    vk_path: Path
-    model: Any
-    market: Any
-    commitment: int
-    salt: int
-    cs: Any
-    pk: Any
-    portfolio: Any
-    items: list[ProofItem] = field(default_factory=list)
-    other_venue: ProofItem | None = None
-
-    def prove(self, venue: str, nonce: int) -> ProofItem:
-        from zkmargin.circuits import build
-        from zkmargin.circuits.margin import assignment_for
-        from zkmargin.margin.documents import Context
-        from zkmargin.prover import prove
-        from zkmargin.serialize import dump_proof
-
-        ctx = Context(venue, self.market.epoch, nonce, 1)
-        _, witness = build(assignment_for(self.model, self.market, self.portfolio, self.salt, THRESHOLD,
-                                          ctx.field_value()))
-        proof, public = prove(self.pk, witness, self.cs)
-        return ProofItem(venue, self.market.epoch, nonce, dump_proof(proof), [str(x) for x in public])
-
-    def take(self, n: int) -> list[ProofItem]:
-        while len(self.items) < n:
-            self.items.append(self.prove(self.model.venue, 1000 + len(self.items)))
-        return self.items[:n]
-
-    def expected(self, item: ProofItem, threshold: str = THRESHOLD, commitment: int | None = None,
-                 venue: str | None = None) -> list[int]:
-        """The statement a venue expects for ``item``'s context (optionally another threshold, ...)."""
-        from zkmargin.margin.documents import Context
-        from zkmargin.verifier.service import _bilateral_expected
-
-        ctx = Context(venue or item.venue, item.epoch, item.nonce, 1)
-        return _bilateral_expected(self.model, self.market, self.commitment if commitment is None else commitment,
-                                   threshold, ctx)
-
-    def register(self, ledger: Any, item: ProofItem, *, threshold: str = THRESHOLD, commitment: int | None = None,
-                 ttl_s: float = 3600.0, now: float | None = None) -> Any:
-        """Issue ``item``'s context in ``ledger`` (as the venue would have before the proof was made)."""
-        return ledger.issue_context(item.venue, item.epoch, expected=self.expected(item, threshold, commitment),
-                                    threshold=threshold, nonce=item.nonce, ttl_s=ttl_s, now=now)
+@pytest.fixture(scope="session")
+def h() -> ModuleType:
+    """The helper module (_helpers.py)."""
+    return h_mod
 
 
 @pytest.fixture(scope="session")
@@ -158,58 +90,13 @@ def proofs(tmp_path_factory: pytest.TempPathFactory) -> ProofSet:
     return ps
 
 
-# --- PostgreSQL ----------------------------------------------------------------------------------
-
-def _pg_bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3])
-                   if Path(p).parts[-3].isdigit() else 0)
-    if found:
-        return Path(found[-1]).parent
-    exe = shutil.which("initdb")
-    return Path(exe).resolve().parent if exe else None
-
-
-def _pg_user() -> str | None:
-    """The unprivileged user that runs the cluster when we are root (None: run as ourselves)."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "zkmargin-pg"):
-        try:
-            pwd.getpwnam(name)
-            return name
-        except KeyError:
-            continue
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "zkmargin-pg"],
-                   check=True, capture_output=True, timeout=30)
-    return "zkmargin-pg"
-
-
-@dataclass
-class Postgres:
-    host: str
-    port: int
-    user: str
-
-    def url(self, db: str) -> str:
-        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{db}"
-
-    def create_database(self) -> str:
-        import psycopg
-
-        name = "t_" + uuid.uuid4().hex[:16]
-        with psycopg.connect(host=self.host, port=self.port, user=self.user, dbname="postgres",
-                             autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Any:
-    bindir = _pg_bindir()
+    bindir = h_mod._pg_bindir()
     if bindir is None:
-        _unavailable("PostgreSQL server not installed (apt-get install postgresql)")
+        h_mod._unavailable("PostgreSQL server not installed (apt-get install postgresql)")
     assert bindir is not None
-    runas = _pg_user()
+    runas = h_mod._pg_user()
     root = Path(tempfile.mkdtemp(prefix="zkmargin-pg-"))
     data, sock, log = root / "data", root / "sock", root / "server.log"
     sock.mkdir()
@@ -218,7 +105,7 @@ def postgres() -> Any:
         for p in (root, sock):
             os.chown(p, ent.pw_uid, ent.pw_gid)
     prefix = ["runuser", "-u", runas, "--"] if runas is not None else []
-    port = free_port()
+    port = h_mod.free_port()
     env = dict(os.environ, LC_ALL="C", LANG="C")
     started = False
     try:
@@ -226,15 +113,15 @@ def postgres() -> Any:
                             "--encoding=UTF8", "--no-instructions"], capture_output=True, text=True, timeout=120,
                            env=env)
         if r.returncode != 0:
-            _unavailable(f"initdb failed: {r.stderr.strip()[-800:]}")
+            h_mod._unavailable(f"initdb failed: {r.stderr.strip()[-800:]}")
         opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c max_connections=200 -c fsync=on"
         r = subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w",
                             "-t", "60", "start"], capture_output=True, text=True, timeout=90, env=env)
         if r.returncode != 0:
             tail = log.read_text()[-800:] if log.exists() else ""
-            _unavailable(f"PostgreSQL did not start: {r.stderr.strip()[-400:]} {tail}")
+            h_mod._unavailable(f"PostgreSQL did not start: {r.stderr.strip()[-400:]} {tail}")
         started = True
-        yield Postgres("127.0.0.1", port, "zkmargin")
+        yield h_mod.Postgres("127.0.0.1", port, "zkmargin")
     finally:
         if started:
             subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
@@ -250,86 +137,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres").create_database()
 
 
-# --- the service in a subprocess -----------------------------------------------------------------
-
-def write_config(path: Path, proofs: ProofSet, database: str, **extra: Any) -> Path:
-    """A venue.toml for the proofs' key, model and market; ``extra`` sets [limits]/[workers] keys."""
-    limits = {k: v for k, v in extra.items() if k in ("max_body_bytes", "max_batch", "max_pending",
-                                                       "context_ttl_s", "issue_token")}
-    workers = {k: v for k, v in extra.items() if k in ("engine", "processes", "dask_scheduler")}
-    workers.setdefault("processes", 2)
-    lines = [f"venue = {json.dumps(proofs.model.venue)}",
-             f"model = {json.dumps(str(proofs.model_path))}",
-             f"verifying_key = {json.dumps(str(proofs.vk_path))}",
-             f"markets = [{json.dumps(str(proofs.market_path))}]",
-             f"database = {json.dumps(database)}",
-             f"threshold = {json.dumps(THRESHOLD)}",
-             "[server]", 'host = "127.0.0.1"', f"port = {extra.get('port', free_port())}",
-             "[limits]", *(f"{k} = {json.dumps(v)}" for k, v in limits.items()),
-             "[workers]", *(f"{k} = {json.dumps(v)}" for k, v in workers.items())]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-class ServiceProcess:
-    """``zkmargin serve --config CONFIG`` as a child process; ``url`` once healthy."""
-
-    def __init__(self, config: Path, log: Path) -> None:
-        import tomllib
-
-        self.config = config
-        self.log_path = log
-        port = tomllib.loads(config.read_text())["server"]["port"]
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 120.0) -> ServiceProcess:
-        import httpx
-
-        env = dict(os.environ, PYTHONSAFEPATH="1")
-        env.pop("PYTHONPATH", None)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from zkmargin.cli import main; main()", "serve", "--config", str(self.config)],
-            stdout=self._log, stderr=subprocess.STDOUT, cwd=self.config.parent, env=env, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"zkmargin serve exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/v1/health", timeout=2.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"zkmargin serve not healthy after {timeout} s:\n{self.log_tail()}")
-
-    def log_tail(self, n: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-n:]
-        except OSError:
-            return ""
-
-    def kill9(self) -> None:
-        """SIGKILL the server and its worker processes (its whole process group)."""
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self._log.close()
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
-        self._log.close()
-
-
 @pytest.fixture
 def serve(tmp_path: Path) -> Any:
     """``serve(config)`` starts a ServiceProcess; every one is stopped at the end of the test."""
@@ -343,3 +150,5 @@ def serve(tmp_path: Path) -> Any:
     yield start
     for sp in started:
         sp.stop()
+
+

@@ -1,0 +1,755 @@
+"""The venue's verification service: issue contexts, check proofs, answer each context once.
+
+``zkmargin serve --config venue.toml`` runs :func:`create_app` (a Starlette ASGI app) on uvicorn.
+
+HTTP API (JSON bodies; proofs and public inputs in snarkjs's ``proof.json`` / ``public.json`` form)::
+
+    POST /v1/contexts     {"commitment": "123...", "threshold": "1000"?, "epoch": 42?, "ttl_s": 600?}
+                          -> 201 {"id", "context": <context.json>, "statement": {...}, "expires_at"}
+    POST /v1/proofs       {"proof": <proof.json>, "public": <public.json>}
+                          or {"proofs": [{"proof": ..., "public": ...}, ...]}
+                          -> 200 a verdict {"id", "accepted", "reason", "detail", "proof_hash", ...}
+                             (or {"results": [verdict or error, ...]} for a batch)
+    GET  /v1/proofs/{id}  a verdict by its id (32 hex digits), or every verdict of a proof hash (64)
+    GET  /v1/health       venue, statement, database, workers, row counts
+
+A submission is decided in this order, each step naming its reason (:data:`ledger.REASONS`):
+the context (the proof's public ``context`` input) must have been issued by this ledger
+(``unknown_context``) for this venue (``other_venue``), its one-time token must be unspent
+(``replay``), the context unexpired (``expired_context``), every public input equal to what the
+venue expects (``wrong_statement``, naming each one that differs), and the pairing check must
+pass (``invalid_proof``); then the ledger consumes the token atomically (a concurrent duplicate
+loses there and is recorded as a ``replay``). Malformed or oversized bodies get a 4xx whose JSON
+names the field (``{"error": "proof: pi_a[0]: expected a decimal string ...", "field": "proof"}``),
+never a 5xx; an overloaded service answers 429.
+
+Verification runs off the event loop: statement checks and ledger writes in threads, pairings in a
+process pool over the machine's cores (or Dask workers, ``[workers] engine = "dask"``). Submissions
+that arrive while the workers are busy are checked together in one batch
+(:func:`zkmargin.verifier.verify_batch`), so the service batches exactly when it is under load.
+
+Needs ``zkmargin[service]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import secrets
+import time
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zkmargin.errors import MalformedInputError, ZkMarginError
+from zkmargin.field import R
+from zkmargin.serialize.json_formats import (
+    _Ctx,
+    _read_json_text,
+    dump_proof,
+    dump_verifying_key,
+    load_proof,
+    load_public_inputs,
+    load_verifying_key,
+)
+from zkmargin.verifier import _workers
+from zkmargin.verifier.groth16_verify import _check_g1, _check_g2_on_twist
+from zkmargin.verifier.ledger import (
+    ACCEPTED,
+    EXPIRED_CONTEXT,
+    INVALID_PROOF,
+    OTHER_VENUE,
+    REPLAY,
+    STATEMENTS,
+    UNKNOWN_CONTEXT,
+    WRONG_STATEMENT,
+    IssuedContext,
+    Ledger,
+    Verdict,
+)
+
+__all__ = ["ServiceConfig", "ConfigError", "load_config", "VenueService", "BadRequest", "create_app"]
+
+logger = logging.getLogger("zkmargin.service")
+
+
+class ConfigError(MalformedInputError):
+    """The service configuration is malformed; the message names the file, section and key."""
+
+
+class BadRequest(ZkMarginError):
+    """A request the service refuses before any verdict: 4xx, naming the field."""
+
+    def __init__(self, status: int, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field_name
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": str(self), "field": self.field}
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+@dataclass
+class ServiceConfig:
+    """What ``venue.toml`` says (paths already resolved against the file's folder).
+
+    Example ``venue.toml``::
+
+        venue = "zkmargin-demo"               # the venue id bound into every context
+        model = "model.json"                  # the venue model
+        verifying_key = "verification_key.json"
+        markets = ["market.json"]             # one market file per epoch served
+        database = "sqlite:///ledger.sqlite"  # or "postgresql://user@host:5432/db"
+        threshold = "1000"                    # default threshold for new contexts
+        chain_id = 1                          # optional (default 1)
+
+        [server]                              # optional
+        host = "127.0.0.1"
+        port = 8080
+
+        [limits]                              # optional
+        max_body_bytes = 65536                # larger bodies get 413
+        max_batch = 64                        # proofs per POST and per pairing batch
+        max_pending = 4096                    # proofs in flight before 429
+        context_ttl_s = 600                   # default (and, x10, maximum) context lifetime
+        issue_token = ""                      # if set, POST /v1/contexts needs "Authorization: Bearer <it>"
+
+        [workers]                             # optional
+        engine = "processes"                  # or "dask"
+        processes = 2                         # local worker processes (default: the CPU count)
+        dask_scheduler = "tcp://127.0.0.1:8786"
+    """
+
+    path: Path
+    venue: str
+    model: Path
+    verifying_key: Path
+    markets: list[Path]
+    database: str
+    threshold: str
+    chain_id: int = 1
+    statement: str = "bilateral"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 65536
+    max_batch: int = 64
+    max_pending: int = 4096
+    context_ttl_s: float = 600.0
+    issue_token: str = ""
+    engine: str = "processes"
+    processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    dask_scheduler: str = ""
+
+
+def _get(doc: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
+    if key not in doc:
+        if default is ...:
+            raise ConfigError(f"{where}{key}: missing")
+        return default
+    v = doc[key]
+    if isinstance(v, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ConfigError(f"{where}{key}: expected {getattr(kind, '__name__', kind)}, got {v!r:.60}")
+    if not isinstance(v, kind):
+        raise ConfigError(f"{where}{key}: expected {getattr(kind, '__name__', kind)}, got {v!r:.60}")
+    return v
+
+
+def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
+    """Read and check ``venue.toml``. Relative paths (and SQLite database paths) are resolved
+    against the file's folder.
+
+    Raises:
+        ConfigError: the file is not TOML, or a key is missing or mistyped (named as
+            ``venue.toml: limits.max_batch: ...``).
+        OSError: the file cannot be read.
+    """
+    p = Path(path)
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    base = p.resolve().parent
+    w = f"{p}: "
+    known = {"venue", "model", "verifying_key", "markets", "database", "threshold", "chain_id", "statement",
+             "server", "limits", "workers"}
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        raise ConfigError(f"{w}{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
+
+    def path_of(v: str) -> Path:
+        q = Path(v).expanduser()
+        return q if q.is_absolute() else base / q
+
+    markets = _get(doc, "markets", list, w)
+    if not markets or not all(isinstance(m, str) for m in markets):
+        raise ConfigError(f"{w}markets: expected a non-empty list of market file paths")
+    database = _get(doc, "database", str, w)
+    if database.startswith("sqlite:///") and not database.startswith("sqlite:////"):
+        rel = database[len("sqlite:///"):]
+        if rel and rel != ":memory:":
+            database = "sqlite:///" + str(path_of(rel))
+    statement = _get(doc, "statement", str, w, "bilateral")
+    if statement != "bilateral":
+        raise ConfigError(f"{w}statement: {statement!r} is not served yet (the ledger stores attested "
+                          "contexts and nullifiers; the service serves 'bilateral')")
+    threshold = _get(doc, "threshold", (str, int), w)
+    cfg = ServiceConfig(path=p, venue=_get(doc, "venue", str, w), model=path_of(_get(doc, "model", str, w)),
+                        verifying_key=path_of(_get(doc, "verifying_key", str, w)),
+                        markets=[path_of(m) for m in markets], database=database, threshold=str(threshold),
+                        chain_id=_get(doc, "chain_id", int, w, 1), statement=statement)
+    server = _get(doc, "server", dict, w, {})
+    cfg.host = _get(server, "host", str, f"{w}server.", cfg.host)
+    cfg.port = _get(server, "port", int, f"{w}server.", cfg.port)
+    limits = _get(doc, "limits", dict, w, {})
+    lw = f"{w}limits."
+    cfg.max_body_bytes = _get(limits, "max_body_bytes", int, lw, cfg.max_body_bytes)
+    cfg.max_batch = _get(limits, "max_batch", int, lw, cfg.max_batch)
+    cfg.max_pending = _get(limits, "max_pending", int, lw, cfg.max_pending)
+    cfg.context_ttl_s = float(_get(limits, "context_ttl_s", (int, float), lw, cfg.context_ttl_s))
+    cfg.issue_token = _get(limits, "issue_token", str, lw, "")
+    for name in ("max_body_bytes", "max_batch", "max_pending"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"{lw}{name}: must be at least 1, got {getattr(cfg, name)}")
+    if cfg.context_ttl_s <= 0:
+        raise ConfigError(f"{lw}context_ttl_s: must be positive, got {cfg.context_ttl_s}")
+    workers = _get(doc, "workers", dict, w, {})
+    ww = f"{w}workers."
+    cfg.engine = _get(workers, "engine", str, ww, "processes")
+    if cfg.engine not in ("processes", "dask"):
+        raise ConfigError(f"{ww}engine: expected 'processes' or 'dask', got {cfg.engine!r:.40}")
+    cfg.processes = _get(workers, "processes", int, ww, cfg.processes)
+    if cfg.processes < 1:
+        raise ConfigError(f"{ww}processes: must be at least 1, got {cfg.processes}")
+    cfg.dask_scheduler = _get(workers, "dask_scheduler", str, ww, "")
+    if cfg.engine == "dask" and not cfg.dask_scheduler:
+        raise ConfigError(f"{ww}dask_scheduler: the dask engine needs the scheduler's address (tcp://host:port)")
+    return cfg
+
+
+# --- pairing workers ---------------------------------------------------------------------------
+
+class _ProcessWorkers:
+    """Pairing checks in a local process pool (spawned, so no state is shared with the server)."""
+
+    def __init__(self, vk_json: dict[str, Any], processes: int) -> None:
+        self.vk_json = vk_json
+        self.size = processes
+        self.pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_workers.warm_up, initargs=(vk_json,))
+
+    async def start(self) -> None:
+        # Start every worker now (import, key preparation, numba load), not on the first request.
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self.pool, _workers.warm_up, self.vk_json)
+                               for _ in range(self.size)))
+
+    async def check(self, items: list[tuple[list[str], dict[str, Any]]]) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, _workers.pairing_check, self.vk_json, items)
+
+    async def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def describe(self) -> dict[str, Any]:
+        return {"engine": "processes", "size": self.size}
+
+
+class _DaskWorkers:
+    """Pairing checks on a Dask cluster (``dask.distributed``), for volume beyond one machine."""
+
+    def __init__(self, vk_json: dict[str, Any], address: str) -> None:
+        self.vk_json = vk_json
+        self.address = address
+        self.client: Any = None
+        self.vk_future: Any = None
+        self.size = 1
+
+    async def start(self) -> None:
+        from distributed import Client
+
+        self.client = await Client(self.address, asynchronous=True)
+        self.vk_future = await self.client.scatter(self.vk_json, broadcast=True)
+        info = self.client.scheduler_info()
+        self.size = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+
+    async def check(self, items: list[tuple[list[str], dict[str, Any]]]) -> list[Any]:
+        fut = self.client.submit(_workers.pairing_check, self.vk_future, items, pure=False)
+        return list(await fut)
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"engine": "dask", "scheduler": self.address, "size": self.size}
+
+
+class _Batcher:
+    """Hands pairing checks to the workers, batching whatever queued while they were busy.
+
+    At most ``workers.size`` batches are in flight; a batch takes every waiting item (up to
+    ``max_batch``), so a lone request is checked at once and a burst is checked in big batches.
+    """
+
+    def __init__(self, workers: Any, max_batch: int) -> None:
+        self.workers = workers
+        self.max_batch = max_batch
+        self.queue: asyncio.Queue[tuple[tuple[list[str], dict[str, Any]], asyncio.Future[Any]]] = asyncio.Queue()
+        self.slots = asyncio.Semaphore(max(1, workers.size))
+        self.task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.items = 0
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def check(self, public: Sequence[int], proof_json: dict[str, Any]) -> Any:
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self.queue.put((([str(x) for x in public], proof_json), fut))
+        return await fut
+
+    async def _run(self) -> None:
+        while True:
+            first = await self.queue.get()
+            await self.slots.acquire()
+            batch = [first]
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            asyncio.create_task(self._dispatch(batch))
+
+    async def _dispatch(self, batch: list[tuple[Any, asyncio.Future[Any]]]) -> None:
+        try:
+            results = await self.workers.check([item for item, _ in batch])
+            self.batches += 1
+            self.items += len(batch)
+            for (_, fut), res in zip(batch, results, strict=True):
+                if not fut.done():
+                    fut.set_result(res)
+        except BaseException as e:  # a worker died: fail these requests, keep serving
+            logger.exception("pairing batch of %d failed", len(batch))
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(e if isinstance(e, Exception) else RuntimeError(str(e)))
+        finally:
+            self.slots.release()
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+
+# --- the venue ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Submission:
+    """A parsed proof submission."""
+
+    public: tuple[int, ...]
+    proof_json: dict[str, Any]  # normalised snarkjs proof.json
+    proof_hash: str
+    received_at: float
+
+
+def _mismatches(statement: str, expected: Sequence[int], public: Sequence[int]) -> list[tuple[str, int, int]]:
+    """The public inputs that differ from the venue's, named: ``(name, expected, got)``.
+
+    ``expected`` holds the values the ledger stored when it issued the context (the attested
+    statement's nullifier, chosen by the proof, is free). Thin adapter onto the one statement
+    comparison of :mod:`zkmargin.verifier.venue` (``statement_mismatches``), with the same
+    comparison written out for a venue module that predates it. The pairing runs separately,
+    in batches.
+    """
+    from zkmargin.verifier import venue
+
+    names = STATEMENTS[statement]
+    compare = getattr(venue, "statement_mismatches", None)
+    if compare is not None:
+        values = tuple(expected) + (None,) * (len(names) - len(expected))
+        return list(compare(public, venue.ExpectedStatement(names, values, statement)))
+    return [(n, e, g) for n, e, g in zip(names, expected, public, strict=False) if e != g]
+
+
+def _explain_mismatch(mm: list[tuple[str, int, int]]) -> str:
+    return "the proof is about another statement: " + "; ".join(
+        f"{n} differs (expected {e}, proof carries {g})" for n, e, g in mm)
+
+
+def _bilateral_expected(model: Any, market: Any, commitment: int, threshold: str, context: Any) -> list[int]:
+    """The venue's expected bilateral statement (via :mod:`zkmargin.verifier.venue`)."""
+    from zkmargin.verifier.venue import expected_statement
+
+    st = expected_statement(model, market, commitment, threshold, context)
+    as_list = getattr(st, "as_list", None)
+    return [int(x) for x in (as_list() if as_list is not None else st)]
+
+
+def _check_key_model(vk: Any, model: Any, markets: dict[int, Any], config: ServiceConfig) -> None:
+    """Refuse a verifying key that records another model (``venue.check_key_model``, where present)."""
+    from zkmargin.margin.documents import Context
+    from zkmargin.verifier import venue
+
+    check = getattr(venue, "check_key_model", None)
+    if check is None:
+        return
+    epoch = max(markets)
+    expected = venue.expected_statement(model, markets[epoch], 0, config.threshold,
+                                        Context(config.venue, epoch, 0, config.chain_id))
+    try:
+        check(vk, expected)
+    except MalformedInputError as e:
+        raise ConfigError(f"{config.verifying_key}: {e}") from None
+
+
+class VenueService:
+    """The venue's verifier with a ledger: what the HTTP app calls (usable from Python too).
+
+    Args:
+        config: the :class:`ServiceConfig`.
+
+    Raises:
+        ConfigError, SchemaError, MalformedInputError: the model, a market or the key is malformed
+            or does not fit (messages name the file).
+    """
+
+    def __init__(self, config: ServiceConfig) -> None:
+        from zkmargin.margin import load_market, load_model
+
+        self.config = config
+        self.model = load_model(config.model)
+        if self.model.venue != config.venue:
+            logger.warning("the model's venue %r differs from the service's venue %r", self.model.venue,
+                           config.venue)
+        self.markets: dict[int, Any] = {}
+        for mp in config.markets:
+            m = load_market(mp, self.model)
+            if m.epoch in self.markets:
+                raise ConfigError(f"{config.path}: markets: two files for epoch {m.epoch}")
+            if m.venue != config.venue:
+                raise ConfigError(f"{config.path}: markets: {mp} is venue {m.venue!r}'s market data, the service is "
+                                  f"venue {config.venue!r}")
+            self.markets[m.epoch] = m
+        self.vk = load_verifying_key(config.verifying_key)
+        self.names = STATEMENTS[config.statement]
+        if self.vk.n_public != len(self.names):
+            raise ConfigError(f"{config.verifying_key}: the key has {self.vk.n_public} public inputs, the "
+                              f"{config.statement} statement {len(self.names)} ({', '.join(self.names)})")
+        _check_key_model(self.vk, self.model, self.markets, config)
+        self.vk_json = dump_verifying_key(self.vk)
+        self.ledger = Ledger(config.database)
+        self.db_threads = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="ledger")
+        self.workers: Any = None
+        self.batcher: _Batcher | None = None
+        self.pending = 0
+        self.started_at = time.time()
+
+    async def start(self) -> None:
+        if self.config.engine == "dask":
+            self.workers = _DaskWorkers(self.vk_json, self.config.dask_scheduler)
+        else:
+            self.workers = _ProcessWorkers(self.vk_json, self.config.processes)
+        await self.workers.start()
+        self.batcher = _Batcher(self.workers, self.config.max_batch)
+        self.batcher.start()
+        logger.info("service ready", extra={"fields": {"venue": self.config.venue, "workers": self.workers.describe(),
+                                                       "database": self.ledger.dialect}})
+
+    async def close(self) -> None:
+        if self.batcher is not None:
+            await self.batcher.close()
+        if self.workers is not None:
+            await self.workers.close()
+        self.db_threads.shutdown(wait=False)
+        self.ledger.close()
+
+    async def _db(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.db_threads, lambda: fn(*args, **kwargs))
+
+    # -- contexts
+
+    async def issue(self, body: Any) -> IssuedContext:
+        """Issue a context for an account's commitment (body of ``POST /v1/contexts``).
+
+        Raises:
+            BadRequest: a field is missing or malformed (named).
+        """
+        from zkmargin.margin.documents import Context
+
+        if not isinstance(body, dict):
+            raise BadRequest(400, "body", "body: expected a JSON object")
+        allowed = {"commitment", "threshold", "epoch", "ttl_s"}
+        extra = sorted(set(body) - allowed)
+        if extra:
+            raise BadRequest(400, extra[0], f"{extra[0]}: unknown field (expected {', '.join(sorted(allowed))})")
+        commitment = _field_element(body.get("commitment"), "commitment")
+        threshold = body.get("threshold", self.config.threshold)
+        if isinstance(threshold, int) and not isinstance(threshold, bool):
+            threshold = str(threshold)
+        if not isinstance(threshold, str) or not 0 < len(threshold) <= 80:
+            raise BadRequest(400, "threshold", f"threshold: expected a decimal string such as \"1000\", got "
+                                               f"{threshold!r:.60}")
+        epoch = body.get("epoch", max(self.markets))
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch not in self.markets:
+            raise BadRequest(400, "epoch", f"epoch: {epoch!r:.40} is not served (served: "
+                                           f"{', '.join(str(e) for e in sorted(self.markets))})")
+        ttl = body.get("ttl_s", self.config.context_ttl_s)
+        if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 < ttl <= 10 * self.config.context_ttl_s:
+            raise BadRequest(400, "ttl_s", f"ttl_s: expected seconds in (0, {10 * self.config.context_ttl_s:g}], "
+                                           f"got {ttl!r:.40}")
+        nonce = secrets.randbits(128)
+        ctx = Context(self.config.venue, epoch, nonce, self.config.chain_id)
+        try:
+            expected = _bilateral_expected(self.model, self.markets[epoch], commitment, threshold, ctx)
+        except MalformedInputError as e:
+            raise BadRequest(400, "threshold", f"threshold: {e}") from None
+        return await self._db(self.ledger.issue_context, self.config.venue, epoch, expected=expected,
+                              threshold=threshold, chain_id=self.config.chain_id, nonce=nonce, ttl_s=float(ttl))
+
+    # -- proofs
+
+    def parse(self, item: Any, where: str = "") -> Submission:
+        """Parse one ``{"proof": ..., "public": ...}`` object.
+
+        Raises:
+            BadRequest: 400/422 naming the field (``proof``, ``public``, ``public[2]``...).
+        """
+        now = time.time()
+        if not isinstance(item, dict):
+            raise BadRequest(400, where or "body", f"{where or 'body'}: expected a JSON object with proof and public")
+        for key in ("proof", "public"):
+            if key not in item:
+                raise BadRequest(400, where + key, f"{where}{key}: missing")
+        extra = sorted(set(item) - {"proof", "public"})
+        if extra:
+            raise BadRequest(400, where + extra[0], f"{where}{extra[0]}: unknown field (expected proof, public)")
+        try:
+            proof = load_proof(item["proof"]) if isinstance(item["proof"], dict) else None
+        except MalformedInputError as e:
+            raise BadRequest(422, where + "proof", f"{where}{e}") from None
+        if proof is None:
+            raise BadRequest(400, where + "proof", f"{where}proof: expected a proof.json object")
+        try:  # the cheap point checks here; the G2 subgroup check of pi_b runs in the workers
+            _check_g1(proof.a, "proof.a")
+            _check_g2_on_twist(proof.b, "proof.b")
+            _check_g1(proof.c, "proof.c")
+        except MalformedInputError as e:
+            raise BadRequest(422, where + "proof", f"{where}{e}") from None
+        try:
+            public = load_public_inputs(item["public"]) if isinstance(item["public"], list) else None
+        except MalformedInputError as e:
+            raise BadRequest(422, where + "public", f"{where}{str(e).replace('public inputs: ', 'public')}") from None
+        if public is None:
+            raise BadRequest(400, where + "public", f"{where}public: expected a public.json list of decimal strings")
+        if len(public) != len(self.names):
+            raise BadRequest(422, where + "public", f"{where}public: the {self.config.statement} statement has "
+                                                    f"{len(self.names)} public inputs ({', '.join(self.names)}), "
+                                                    f"got {len(public)}")
+        for i, x in enumerate(public):
+            if x >= R:
+                raise BadRequest(422, f"{where}public[{i}]", f"{where}public[{i}] ({self.names[i]}): not below the "
+                                                            "field order r")
+        proof_json = dump_proof(proof)
+        canon = json.dumps({"proof": proof_json, "public": [str(x) for x in public]}, sort_keys=True,
+                           separators=(",", ":"))
+        return Submission(tuple(public), proof_json, hashlib.sha256(canon.encode()).hexdigest(), now)
+
+    async def submit(self, sub: Submission) -> Verdict:
+        """Decide one parsed submission and record the verdict (see the module for the order).
+
+        Raises:
+            BadRequest: 422 when a worker finds the proof malformed (e.g. ``pi_b`` outside G2).
+        """
+        t0 = time.perf_counter()
+        slot = self.names.index("context")
+        ctx: IssuedContext | None = await self._db(self.ledger.find_context, sub.public[slot])
+        reason, detail, token = ACCEPTED, "", None
+        if ctx is None:
+            reason, detail = UNKNOWN_CONTEXT, "the proof's context was not issued by this venue's ledger"
+        elif ctx.venue != self.config.venue:
+            reason, detail = OTHER_VENUE, f"the context was issued for venue {ctx.venue!r}, not {self.config.venue!r}"
+        else:
+            token = ctx.token_of(sub.public)
+            winner = await self._db(self.ledger.spent_by, ctx.id, token)
+            if winner is not None:
+                what = "context was already answered" if ctx.statement == "bilateral" else "nullifier was already used"
+                reason, detail = REPLAY, f"replay: this {what} (accepted verdict {winner})"
+            elif sub.received_at > ctx.expires_at:
+                reason, detail = EXPIRED_CONTEXT, f"the context expired {sub.received_at - ctx.expires_at:.0f} s ago"
+            else:
+                mm = _mismatches(ctx.statement, ctx.expected, sub.public)
+                if mm:
+                    reason, detail = WRONG_STATEMENT, _explain_mismatch(mm)
+        if reason == ACCEPTED:
+            assert self.batcher is not None
+            res = await self.batcher.check(sub.public, sub.proof_json)
+            if isinstance(res, str):
+                raise BadRequest(422, "proof", res)
+            if res is not True:
+                reason, detail = INVALID_PROOF, "invalid: the proof does not verify for this statement"
+            else:
+                detail = "valid: the account meets the rule for this market, threshold and context"
+        verdict: Verdict = await self._db(self.ledger.record, proof_hash=sub.proof_hash, public=sub.public,
+                                          accepted=reason == ACCEPTED, reason=reason, detail=detail, context=ctx,
+                                          token=token, received_at=sub.received_at)
+        logger.info("verdict", extra={"fields": {"id": verdict.id, "reason": verdict.reason,
+                                                 "context_id": verdict.context_id, "proof_hash": verdict.proof_hash,
+                                                 "ms": round(1000 * (time.perf_counter() - t0), 2)}})
+        return verdict
+
+    async def lookup(self, ident: str) -> dict[str, Any]:
+        """A verdict by id (32 hex) or the verdicts of a proof hash (64 hex). Raises BadRequest 400/404."""
+        ident = ident.lower()
+        if len(ident) not in (32, 64) or any(c not in "0123456789abcdef" for c in ident):
+            raise BadRequest(400, "id", "id: expected a verdict id (32 hex digits) or a proof hash (64 hex digits)")
+        if len(ident) == 32:
+            v = await self._db(self.ledger.verdict, ident)
+            if v is None:
+                raise BadRequest(404, "id", f"id: no verdict {ident}")
+            return v.to_json()
+        vs = await self._db(self.ledger.verdicts_for_proof, ident)
+        if not vs:
+            raise BadRequest(404, "id", f"id: no verdict for proof hash {ident}")
+        return {"proof_hash": ident, "accepted": any(v.accepted for v in vs), "verdicts": [v.to_json() for v in vs]}
+
+    async def health(self) -> dict[str, Any]:
+        counts = await self._db(self.ledger.counts)
+        return {"status": "ok", "venue": self.config.venue, "statement": self.config.statement,
+                "epochs": sorted(self.markets), "database": self.ledger.dialect,
+                "workers": self.workers.describe() if self.workers else None,
+                "batches": {"count": self.batcher.batches if self.batcher else 0,
+                            "proofs": self.batcher.items if self.batcher else 0},
+                "ledger": counts}
+
+
+def _field_element(v: Any, name: str) -> int:
+    if not isinstance(v, str) or not v.isascii() or not v.isdigit() or len(v) > 80:
+        raise BadRequest(400, name, f"{name}: expected a field element as a decimal string, got {v!r:.60}")
+    x = int(v)
+    if x >= R:
+        raise BadRequest(400, name, f"{name}: not below the field order r")
+    return x
+
+
+# --- the HTTP app ------------------------------------------------------------------------------
+
+def create_app(config: ServiceConfig) -> Any:
+    """The Starlette app for ``config``; workers and ledger start with the app's lifespan."""
+    import contextlib
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    service = VenueService(config)
+
+    def error(e: BadRequest) -> JSONResponse:
+        return JSONResponse(e.to_json(), status_code=e.status)
+
+    async def read_json(request: Request) -> Any:
+        limit = config.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise BadRequest(400, "content-length", "content-length: not a number")
+            if int(declared) > limit:
+                raise BadRequest(413, "body", f"body: {declared} bytes is more than the limit of {limit}")
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadRequest(413, "body", f"body: more than the limit of {limit} bytes")
+            chunks.append(chunk)
+        try:
+            return _read_json_text(b"".join(chunks), _Ctx("body"))
+        except MalformedInputError as e:
+            raise BadRequest(400, "body", str(e)) from None
+
+    def admit(n: int) -> None:
+        if service.pending + n > config.max_pending:
+            raise BadRequest(429, "body", f"body: the service is busy ({service.pending} proofs in flight); retry")
+
+    async def post_contexts(request: Request) -> JSONResponse:
+        try:
+            if config.issue_token:
+                auth = request.headers.get("authorization", "")
+                if not secrets.compare_digest(auth.encode(), f"Bearer {config.issue_token}".encode()):
+                    raise BadRequest(401, "authorization", "authorization: issuing contexts needs the venue's token")
+            ctx = await service.issue(await read_json(request))
+        except BadRequest as e:
+            return error(e)
+        statement = dict(zip(ctx.names, (str(x) for x in ctx.expected), strict=False))
+        return JSONResponse({"id": ctx.id, "context": ctx.document(), "statement": statement,
+                             "threshold": ctx.threshold, "expires_at": ctx.expires_at}, status_code=201)
+
+    async def post_proofs(request: Request) -> JSONResponse:
+        try:
+            body = await read_json(request)
+            if isinstance(body, dict) and "proofs" in body:
+                items = body["proofs"]
+                if set(body) != {"proofs"}:
+                    other = sorted(set(body) - {"proofs"})[0]
+                    raise BadRequest(400, other, f"{other}: unknown field next to proofs")
+                if not isinstance(items, list) or not 1 <= len(items) <= config.max_batch:
+                    raise BadRequest(400, "proofs", f"proofs: expected a list of 1 to {config.max_batch} submissions")
+                batch = True
+            else:
+                items, batch = [body], False
+            admit(len(items))
+        except BadRequest as e:
+            return error(e)
+        service.pending += len(items)
+        try:
+            if not batch:
+                try:
+                    return JSONResponse((await service.submit(service.parse(items[0]))).to_json())
+                except BadRequest as e:
+                    return error(e)
+
+            async def one(i: int, item: Any) -> dict[str, Any]:
+                try:
+                    return (await service.submit(service.parse(item, f"proofs[{i}]."))).to_json()
+                except BadRequest as e:
+                    return {**e.to_json(), "status": e.status}
+
+            results = await asyncio.gather(*(one(i, it) for i, it in enumerate(items)))
+            return JSONResponse({"results": list(results)})
+        finally:
+            service.pending -= len(items)
+
+    async def get_proof(request: Request) -> JSONResponse:
+        try:
+            return JSONResponse(await service.lookup(request.path_params["ident"]))
+        except BadRequest as e:
+            return error(e)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse(await service.health())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.close()
+
+    app = Starlette(routes=[
+        Route("/v1/contexts", post_contexts, methods=["POST"]),
+        Route("/v1/proofs", post_proofs, methods=["POST"]),
+        Route("/v1/proofs/{ident}", get_proof, methods=["GET"]),
+        Route("/v1/health", health, methods=["GET"]),
+    ], lifespan=lifespan)
+    app.state.service = service
+    return app
