@@ -31,9 +31,15 @@ the pairing check; malformed input is an error):
   (rather than returning false, as snarkjs's contract does) means a relayer cannot make a valid
   proof look invalid by starving the call of gas.
 
-The contract accepts the encoding (0, 0) of the point at infinity for A and C (and (0,0,0,0) for
-B), as the precompiles do; this does not affect soundness, but the Python verifier is stricter and
-rejects identity points.
+- revert ``IdentityPoint()``: A or C is (0, 0) or B is (0, 0, 0, 0), the encodings of the point at
+  infinity. The precompiles would accept them (a valid proof never has one: A and C are blinded
+  by random r, s), and the Python verifier rejects them with ``IdentityPointError``: the two
+  verifiers agree that a proof with an identity point is malformed, not merely false.
+
+The key itself is validated by the Python verifier's own check (``prepare_verifying_key``): the
+export refuses, with the same named error, every key that ``verify`` refuses (a point off its
+curve or outside its subgroup, any point at infinity, an IC point at infinity included, which would
+leave that public input unbound in the contract).
 
 Format conventions live only here (rule 6): calldata carries G2 coordinates imaginary part first,
 ``[[x1, x0], [y1, y0]]`` for ``x = x0 + x1*u``, which is also the precompile's order; snarkjs's
@@ -49,19 +55,14 @@ from string import Template
 from zkmargin.curve import (
     G1Point,
     G2Point,
-    g1_is_on_curve,
-    g2_in_subgroup,
-    g2_is_on_curve,
     g2_neg,
 )
 from zkmargin.errors import (
-    IdentityPointError,
-    PointNotInSubgroupError,
-    PointNotOnCurveError,
     PublicInputCountError,
 )
 from zkmargin.field import R
 from zkmargin.groth16 import Proof, VerifyingKey
+from zkmargin.verifier.groth16_verify import prepare_verifying_key
 
 __all__ = [
     "export_solidity",
@@ -70,12 +71,15 @@ __all__ = [
     "CalldataArgs",
     "PUBLIC_INPUT_NOT_IN_FIELD_SELECTOR",
     "PRECOMPILE_FAILED_SELECTOR",
+    "IDENTITY_POINT_SELECTOR",
 ]
 
 #: ``bytes4(keccak256("PublicInputNotInField()"))``, the revert data for a public input >= r.
 PUBLIC_INPUT_NOT_IN_FIELD_SELECTOR = 0xA54F8E27
 #: ``bytes4(keccak256("PrecompileFailed()"))``, the revert data when a precompile call failed.
 PRECOMPILE_FAILED_SELECTOR = 0x84E81692
+#: ``bytes4(keccak256("IdentityPoint()"))``, the revert data for a proof point at infinity.
+IDENTITY_POINT_SELECTOR = 0xBE2F55AA
 
 #: ``(a, b, c, public)`` as ints in calldata order: ``a = (x, y)``, ``b = ((x1, x0), (y1, y0))``,
 #: ``c = (x, y)``; the point at infinity is (0, 0) (G1) or ((0, 0), (0, 0)) (G2).
@@ -108,6 +112,8 @@ contract $contract_name {
     /// @notice An EIP-196/197 precompile call failed: a proof coordinate >= q, a point off its
     ///         curve, B outside the order-r subgroup of the twist, or too little gas.
     error PrecompileFailed();
+    /// @notice A proof point is the point at infinity (A or C = (0, 0), B = (0, 0, 0, 0)).
+    error IdentityPoint();
 
     // BN254 scalar field order r.
     uint256 internal constant R = $r;
@@ -134,6 +140,13 @@ $constants
         // offsets (the decoder has already checked that calldata is long enough).
         _pA; _pB; _pC; _pubSignals;
         assembly {
+            // A, C at infinity ((0, 0)) or B at infinity ((0, 0, 0, 0)): malformed, as in Python.
+            if or(or(iszero(or(calldataload(0x04), calldataload(0x24))),
+                     iszero(or(calldataload(0xc4), calldataload(0xe4)))),
+                  iszero(or(or(calldataload(0x44), calldataload(0x64)), or(calldataload(0x84), calldataload(0xa4))))) {
+                mstore(0, $sel_identity)
+                revert(0, 4)
+            }
             // The range flag is accumulated without branching and checked once.
             let inField := 1
             let x
@@ -197,15 +210,6 @@ _ACCUMULATE_STEP = Template(
 """
 )
 
-# A public input whose IC point is infinity contributes nothing but is still range-checked.
-_RANGE_ONLY_STEP = Template(
-    """\
-            // x_$i (IC$k is the point at infinity: range check only)
-            inField := and(inField, lt(calldataload($offset), R))
-"""
-)
-
-
 def _g1_words(p: G1Point) -> tuple[int, int]:
     """A G1 point as the precompiles encode it; infinity is (0, 0)."""
     return (0, 0) if p is None else (p[0], p[1])
@@ -220,26 +224,14 @@ def _g2_words(p: G2Point) -> tuple[int, int, int, int]:
 
 
 def _check_vk(vk: VerifyingKey) -> None:
+    """The Python verifier's own key validation (one rule for both verifiers), plus n_public >= 1."""
+    prepare_verifying_key(vk)
     n = vk.n_public
     if n < 1:
         raise PublicInputCountError(
             f"the verifying key has {n} public inputs; Solidity has no uint[0], so the snarkjs ABI "
             "needs at least one"
         )
-    for name in ("alpha_g1", "beta_g2", "gamma_g2", "delta_g2"):
-        if getattr(vk, name) is None:
-            raise IdentityPointError(f"verifying key: {name} is the point at infinity")
-    if not g1_is_on_curve(vk.alpha_g1):
-        raise PointNotOnCurveError("verifying key: alpha_g1 is not on the curve")
-    for i, p in enumerate(vk.gamma_abc_g1):
-        if not g1_is_on_curve(p):
-            raise PointNotOnCurveError(f"verifying key: gamma_abc_g1[{i}] is not on the curve")
-    for name in ("beta_g2", "gamma_g2", "delta_g2"):
-        q = getattr(vk, name)
-        if not g2_is_on_curve(q):
-            raise PointNotOnCurveError(f"verifying key: {name} is not on the twist curve")
-        if not g2_in_subgroup(q):
-            raise PointNotInSubgroupError(f"verifying key: {name} is not in the order-r subgroup G2")
 
 
 def export_solidity(
@@ -285,16 +277,13 @@ def export_solidity(
         const(f"NEG_{name}_Y1", y1)
         const(f"NEG_{name}_Y0", y0)
     for k, p in enumerate(vk.gamma_abc_g1):
-        if k > 0 and p is None:
-            continue  # never referenced: its input is only range-checked
         px, py = _g1_words(p)
         const(f"IC{k}_X", px)
         const(f"IC{k}_Y", py)
 
     steps: list[str] = []
-    for i, p in enumerate(vk.gamma_abc_g1[1:]):
-        step = _RANGE_ONLY_STEP if p is None else _ACCUMULATE_STEP
-        steps.append(step.substitute(i=i, k=i + 1, offset=f"0x{0x104 + 32 * i:x}"))
+    for i in range(vk.n_public):
+        steps.append(_ACCUMULATE_STEP.substitute(i=i, k=i + 1, offset=f"0x{0x104 + 32 * i:x}"))
 
     return _TEMPLATE.substitute(
         pragma=pragma.strip(),
@@ -305,6 +294,7 @@ def export_solidity(
         accumulate="".join(steps),
         sel_field=f"0x{PUBLIC_INPUT_NOT_IN_FIELD_SELECTOR << 224:064x}",
         sel_failed=f"0x{PRECOMPILE_FAILED_SELECTOR << 224:064x}",
+        sel_identity=f"0x{IDENTITY_POINT_SELECTOR << 224:064x}",
     )
 
 

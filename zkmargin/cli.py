@@ -232,11 +232,13 @@ def compile_cmd(circuit: str, params: tuple[str, ...], output: Path) -> None:
               help="Where to write the proving key (.zkey, snarkjs format).")
 @click.option("--vk", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write verification_key.json.")
+@click.option("--force", is_flag=True,
+              help="Replace existing keys (every proof made with the old ones stops verifying).")
 @click.option("--ptau", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Production setup: the initial phase-2 key from this powers-of-tau file (as snarkjs groth16 "
                    "setup); then run the ceremony (zkmargin zkey contribute, beacon, verify).")
 @_friendly
-def setup_cmd(source: Path, zkey: Path, vk: Path, ptau: Path | None = None) -> None:
+def setup_cmd(source: Path, zkey: Path, vk: Path, force: bool, ptau: Path | None = None) -> None:
     """Development setup: proving and verifying keys for a venue model (.json) or a compiled .r1cs.
 
     For a venue model file, the margin circuit of its model (cross, isolated, scenario, health,
@@ -251,19 +253,26 @@ def setup_cmd(source: Path, zkey: Path, vk: Path, ptau: Path | None = None) -> N
       zkmargin setup build/cross.r1cs --zkey build/cross.zkey --vk build/verification_key.json
       zkmargin setup examples/cross/model.json --ptau pot16_final.ptau --zkey venue/cross_0000.zkey --vk venue/vk0.json
     """
+    import dataclasses
     import warnings
 
+    from zkmargin.files import check_outputs
     from zkmargin.prover import DevelopmentSetupWarning, setup
     from zkmargin.prover.backend import backend_name
     from zkmargin.serialize import read_r1cs, write_verifying_key, write_zkey
 
+    check_outputs({"--zkey": zkey, "--vk": vk}, {"MODEL_OR_R1CS": source, "--ptau": ptau},
+                  protected={"--zkey": zkey, "--vk": vk}, force=force)
     t = time.perf_counter()
+    statement = None
     if source.suffix.lower() == ".json":
         from zkmargin.circuits import compile_circuit
         from zkmargin.circuits.margin import circuit_for
         from zkmargin.margin import load_model
+        from zkmargin.margin.statement import key_statement_info
 
         model = load_model(source)
+        statement = key_statement_info(model)
         with _Phase(f"compiling the {model.margin_model} circuit of {model.model_id}"):
             cs = compile_circuit(circuit_for(model))
     else:
@@ -280,6 +289,8 @@ def setup_cmd(source: Path, zkey: Path, vk: Path, ptau: Path | None = None) -> N
         with warnings.catch_warnings(), _Phase("generating keys"):
             warnings.simplefilter("ignore", DevelopmentSetupWarning)
             pk, vkey = setup(cs)
+    if statement is not None:
+        vkey = dataclasses.replace(vkey, statement=statement)  # the key records its model (verify --model checks)
     for p in (zkey, vk):
         p.parent.mkdir(parents=True, exist_ok=True)
     with _Phase("writing keys"):
@@ -327,8 +338,10 @@ def context_cmd(venue: str, epoch: int, chain_id: int, nonce: int | None, output
     Example:
       zkmargin context --venue zkmargin-demo --epoch 20241124 -o venue/context.json
     """
+    from zkmargin.files import check_outputs
     from zkmargin.margin.documents import new_context, write_context
 
+    check_outputs({"-o": output}, {})
     ctx = new_context(venue, epoch, chain_id=chain_id, nonce=nonce)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_context(ctx, output)
@@ -354,9 +367,13 @@ def commit_cmd(model_path: Path, portfolio_path: Path, salt_path: Path, output: 
       zkmargin commit examples/cross/model.json examples/cross/portfolio_pass.json \\
           --salt trader/salt.json -o trader/commitment.json
     """
+    from zkmargin.files import check_outputs
     from zkmargin.margin import account_commitment, load_model, load_portfolio
     from zkmargin.margin.documents import load_salt, new_salt, write_commitment, write_salt
 
+    new_salt_file = not salt_path.exists()
+    check_outputs({"-o": output, "--salt": salt_path if new_salt_file else None},
+                  {"MODEL": model_path, "PORTFOLIO": portfolio_path, "--salt": None if new_salt_file else salt_path})
     model = load_model(model_path)
     portfolio = load_portfolio(portfolio_path, model)
     if salt_path.exists():
@@ -398,11 +415,14 @@ _path_in = click.Path(exists=True, dir_okay=False, path_type=Path)
               default=Path("public.json"), show_default=True, help="Where to write public.json.")
 @click.option("--save-witness", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the witness as a .wtns file.")
+@click.option("--no-self-check", is_flag=True,
+              help="Skip verifying the finished proof against the key's own verifying key before writing it "
+                   "(about a millisecond; for benchmarks only).")
 @_friendly
 def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | None, market_path: Path | None,
               portfolio_path: Path | None, salt_path: Path | None, threshold: str | None, context_path: Path | None,
               input_path: Path | None, wtns: Path | None, zkey: Path, proof_path: Path, public_path: Path,
-              save_witness: Path | None) -> None:
+              save_witness: Path | None, no_self_check: bool) -> None:
     """Prove a statement with the proving key --zkey, in one of three ways.
 
     \b
@@ -423,10 +443,14 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
       zkmargin prove cross-simple -p n_positions=2 -p n_assets=2 --input input.json --zkey build/cross.zkey
       zkmargin prove --witness circom.wtns --zkey circom.zkey
     """
+    from zkmargin.files import check_outputs
     from zkmargin.prover import PhaseTimings, prove
     from zkmargin.prover.backend import backend_name
     from zkmargin.serialize import read_wtns, read_zkey, write_proof, write_public_inputs, write_wtns
 
+    check_outputs({"--proof": proof_path, "--public": public_path, "--save-witness": save_witness},
+                  {"--model": model_path, "--market": market_path, "--portfolio": portfolio_path, "--salt": salt_path,
+                   "--context": context_path, "--input": input_path, "--witness": wtns, "--zkey": zkey})
     margin_opts = [model_path, market_path, portfolio_path, salt_path, threshold, context_path]
     flows = [any(o is not None for o in margin_opts), circuit is not None, wtns is not None]
     if sum(flows) != 1:
@@ -461,6 +485,8 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
         )
     tm = PhaseTimings()
     proof, public = prove(pk, witness, cs, timings=tm)
+    if not no_self_check:
+        _self_check(pk, public, proof, zkey, cs is not None)
     for p in (proof_path, public_path):
         p.parent.mkdir(parents=True, exist_ok=True)
     write_proof(proof, proof_path)
@@ -472,6 +498,26 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
     click.echo(f"proved in {time.perf_counter() - t:.2f}s ({backend_name()} backend; witness {t_wit:.2f}s, "
                + ", ".join(f"{k} {v:.2f}s" for k, v in tm.phases.items()) + ")")
     _echo_kv([("proof", proof_path), ("public inputs", public_path)])
+
+
+def _self_check(pk: Any, public: list[int], proof: Any, zkey: Path, circuit_known: bool) -> None:
+    """Verify the finished proof against the key's own verifying key; refuse (exit 1, no file) if it fails.
+
+    A witness that does not satisfy the key's circuit (a flipped byte in a .wtns) gives a proof
+    that cannot verify: it must never be written as if it were one.
+    """
+    from zkmargin.verifier import verify
+
+    t = time.perf_counter()
+    ok = verify(pk.vk, public, proof)
+    logging.getLogger(__name__).info("self-check %s in %.3fs", ok, time.perf_counter() - t)
+    if not ok:
+        why = ("the key does not belong to this circuit" if circuit_known
+               else "the witness does not satisfy the key's circuit (check it with snarkjs wtns check), or the key "
+                    "is not the circuit's")
+        click.echo(f"refused: the proof does not verify against {zkey}'s own verifying key: {why}", err=True)
+        click.echo("no proof was written", err=True)
+        sys.exit(1)
 
 
 def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, salt_path: Path, threshold: str,
@@ -507,96 +553,167 @@ def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, s
 @click.argument("public_path", metavar="[PUBLIC", type=_path_in, required=False)
 @click.argument("proof_path", metavar="PROOF]", type=_path_in, required=False)
 @click.option("--batch", "batch_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Verify every proof in this folder at once (NAME.proof.json + NAME.public.json, or NAME/ "
-                   "with proof.json + public.json); invalid ones are named.")
+              help="Verify every proof in this folder at once (NAME.proof.json + NAME.public.json [+ "
+                   "NAME.commitment.json, NAME.context.json], or NAME/ with proof.json + public.json [+ "
+                   "commitment.json, context.json]); the ones not accepted are named.")
+@click.option("--manifest", "manifest_path", type=_path_in,
+              help="Verify the proofs a manifest lists, each with its own commitment / context / threshold "
+                   "(a JSON file of kind verify_manifest; see the README).")
 @click.option("--model", "model_path", type=_path_in, help="Venue check: the venue model (.json).")
 @click.option("--market", "market_path", type=_path_in, help="Venue check: the venue's own market data (.json).")
 @click.option("--commitment", "commitment_path", type=_path_in,
-              help="Venue check: the account's commitment.json the venue holds.")
+              help="Venue check: the account's commitment.json the venue holds (batch: for items without their own).")
 @click.option("--threshold", help="Venue check: the threshold the venue requires (e.g. 1000 or 1.30).")
-@click.option("--context", "context_path", type=_path_in, help="Venue check: the context.json the venue issued.")
+@click.option("--context", "context_path", type=_path_in,
+              help="Venue check: the context.json the venue issued (batch: for items without their own).")
+@click.option("--pairing-only", is_flag=True,
+              help="Check only the pairing for the public inputs the prover wrote, no statement: proves nothing "
+                   "about which account, market, threshold or context (for generic circuits and debugging).")
 @_friendly
 def verify_cmd(vk_path: Path, public_path: Path | None, proof_path: Path | None, batch_dir: Path | None,
-               model_path: Path | None,
-               market_path: Path | None, commitment_path: Path | None, threshold: str | None,
-               context_path: Path | None) -> None:
-    """Check PROOF for the PUBLIC inputs against VERIFICATION_KEY (snarkjs JSON files).
+               manifest_path: Path | None, model_path: Path | None, market_path: Path | None,
+               commitment_path: Path | None, threshold: str | None, context_path: Path | None,
+               pairing_only: bool) -> None:
+    """Check PROOF (or a folder or manifest of proofs) against VERIFICATION_KEY and the venue's statement.
 
-    With the venue-check options, the public inputs are first compared with the ones the venue
-    computes from its own files (commitment, market digest, threshold, context), and every one
-    that differs is named: a proof is only meaningful for the statement the venue expects.
+    With the venue-check options, each proof's public inputs are first compared with the ones the
+    venue computes from its own files (commitment, market digest, threshold, context), and every
+    one that differs is named: a proof is only meaningful for the statement the venue expects.
+    A key made by `zkmargin setup MODEL.json` records its model: such a key is refused for another
+    model, and without the venue options it is refused unless --pairing-only says so explicitly.
 
-    With --batch DIR, all proofs in DIR are checked together with a random linear combination
-    (one Miller loop per proof, one final exponentiation); when the batch fails, the invalid
-    proofs are found by bisection and named.
+    With --batch DIR or --manifest FILE, all proofs are compared with their own statements (each
+    trader's own commitment and context), then checked together with a random linear combination
+    (one Miller loop per proof, one final exponentiation); the ones not accepted are named with
+    the reason.
 
-    Exit status 0: valid. 1: the proof does not verify, or it is about another statement.
-    2: malformed input (the message names the file and field: a point off the curve, a public
-    input >= r, ...). Needs only the base install (py_ecc + click); with zkmargin[prover] the
-    pairing runs in numba (about 1 ms a proof instead of 0.5 s).
+    Exit status 0: every proof valid for its statement. 1: a proof does not verify, or is about
+    another statement, or the key is for another model. 2: malformed input (the message names the
+    file and field: a point off the curve, a public input >= r, a missing option ...). Needs only
+    the base install (py_ecc + click); with zkmargin[prover] the pairing runs in numba (about 1 ms a
+    proof instead of 0.5 s).
 
     \b
     Examples:
-      zkmargin verify build/verification_key.json build/public.json build/proof.json
       zkmargin verify venue/verification_key.json trader/public.json trader/proof.json \\
           --model examples/cross/model.json --market examples/cross/market.json \\
           --commitment trader/commitment.json --threshold 1000 --context venue/context.json
-      zkmargin verify venue/verification_key.json --batch inbox/
+      zkmargin verify venue/verification_key.json --batch inbox/ --model examples/cross/model.json \\
+          --market examples/cross/market.json --threshold 1000 --context venue/context.json
+      zkmargin verify venue/verification_key.json --manifest inbox/manifest.json \\
+          --model examples/cross/model.json --market examples/cross/market.json
+      zkmargin verify build/verification_key.json build/public.json build/proof.json --pairing-only
     """
     from zkmargin.serialize import load_proof, load_public_inputs, load_verifying_key
     from zkmargin.verifier import verify
 
-    if batch_dir is not None:
-        if public_path is not None or proof_path is not None:
-            raise CliError("--batch takes the proofs from the folder: give no PUBLIC or PROOF")
-        from zkmargin.verifier import verify_batch_files
-
-        t = time.perf_counter()
-        res = verify_batch_files(vk_path, batch_dir)
-        dt = time.perf_counter() - t
-        if res.ok:
-            click.echo(f"OK: all {res.n} proofs in {batch_dir} are valid ({dt:.2f}s, {res.n / dt:,.0f} proofs/s)")
-            return
-        click.echo(f"INVALID: {len(res.bad)} of {res.n} proofs do not verify: {', '.join(res.bad_labels)} "
-                   f"({dt:.2f}s, {res.checks} checks)")
-        sys.exit(1)
-    if public_path is None or proof_path is None:
-        raise CliError("give PUBLIC and PROOF, or --batch DIR")
-
+    sources = [public_path is not None or proof_path is not None, batch_dir is not None, manifest_path is not None]
+    if sum(sources) != 1:
+        raise CliError("give PUBLIC and PROOF, or --batch DIR, or --manifest FILE (exactly one)")
+    if sources[0] and (public_path is None or proof_path is None):
+        raise CliError("give both PUBLIC and PROOF")
+    venue_opts = {"--model": model_path, "--market": market_path, "--commitment": commitment_path,
+                  "--threshold": threshold, "--context": context_path}
+    given = [k for k, v in venue_opts.items() if v is not None]
+    if pairing_only and given:
+        raise CliError(f"--pairing-only checks no statement: it cannot be combined with {', '.join(given)}")
     vk = load_verifying_key(vk_path)
-    public = load_public_inputs(public_path)
-    proof = load_proof(proof_path)
-    venue_opts = [model_path, market_path, commitment_path, threshold, context_path]
     t = time.perf_counter()
-    if any(o is not None for o in venue_opts):
-        names = ["--model", "--market", "--commitment", "--threshold", "--context"]
-        missing = [n for n, o in zip(names, venue_opts, strict=True) if o is None]
+    if not given and not manifest_path:
+        if vk.statement and not pairing_only:
+            raise CliError(
+                f"{vk_path}: this key is for the {vk.statement['kind']} statement of model "
+                f"{vk.statement['model_id']!r}; a proof means something only against the statement the venue "
+                "expects: give --model, --market, --commitment, --threshold and --context (or --pairing-only to "
+                "check the pairing alone)")
+        if batch_dir is not None:
+            from zkmargin.verifier import verify_batch_files
+
+            res = verify_batch_files(vk_path, batch_dir)
+            dt = time.perf_counter() - t
+            if res.ok:
+                click.echo(f"OK (pairing only, no statement checked): all {res.n} proofs in {batch_dir} verify for "
+                           f"the public inputs their provers wrote ({dt:.2f}s, {res.n / dt:,.0f} proofs/s)")
+                return
+            click.echo(f"INVALID: {len(res.bad)} of {res.n} proofs do not verify: {', '.join(res.bad_labels)} "
+                       f"({dt:.2f}s, {res.checks} checks)")
+            sys.exit(1)
+        assert public_path is not None and proof_path is not None
+        public = load_public_inputs(public_path)
+        ok = verify(vk, public, load_proof(proof_path))
+        dt = time.perf_counter() - t
+        if ok:
+            click.echo(f"OK (pairing only, no statement checked): the proof is valid for the {len(public)} public "
+                       f"inputs in {public_path} ({dt:.2f}s)")
+            return
+        click.echo(f"INVALID: the proof does not verify for these public inputs ({dt:.2f}s)")
+        sys.exit(1)
+
+    from zkmargin.margin import load_market, load_model
+    from zkmargin.verifier.venue import MarginItem, check_margin_proof, check_margin_proofs
+
+    missing = [k for k in ("--model", "--market") if venue_opts[k] is None]
+    if missing:
+        raise CliError(f"the venue check also needs {', '.join(missing)}")
+    assert model_path is not None and market_path is not None
+    model = load_model(model_path)
+    market = load_market(market_path, model)
+    if sources[0]:
+        missing = [k for k, v in venue_opts.items() if v is None]
         if missing:
             raise CliError(f"the venue check also needs {', '.join(missing)}")
-        from zkmargin.margin import load_market, load_model
-        from zkmargin.margin.documents import load_commitment, load_context
-        from zkmargin.verifier.venue import check_margin_proof, expected_statement
-
-        model = load_model(model_path)  # type: ignore[arg-type]
-        market = load_market(market_path, model)  # type: ignore[arg-type]
-        c_model, commitment = load_commitment(commitment_path)  # type: ignore[arg-type]
-        if c_model != model.model_id:
-            raise CliError(f"{commitment_path}: model_id is {c_model!r}, the model is {model.model_id!r}")
-        expected = expected_statement(model, market, commitment, threshold, load_context(context_path))  # type: ignore
-        verdict = check_margin_proof(vk, public, proof, expected)
+        expected = _expected_for(model, market, commitment_path, threshold, context_path, "")
+        assert public_path is not None and proof_path is not None
+        verdict = check_margin_proof(vk, load_public_inputs(public_path), load_proof(proof_path), expected)
         dt = time.perf_counter() - t
         if verdict.ok:
             click.echo(f"OK: {verdict.explain()} ({dt:.2f}s)")
             return
         click.echo(f"INVALID: {verdict.explain()} ({dt:.2f}s)")
         sys.exit(1)
-    ok = verify(vk, public, proof)
+
+    from zkmargin.verifier.venue_files import entries_from_folder, entries_from_manifest
+
+    entries = entries_from_folder(batch_dir) if batch_dir is not None else entries_from_manifest(manifest_path)  # type: ignore[arg-type]
+    defaults = {"commitment": commitment_path, "context": context_path, "threshold": threshold}
+    used = dict.fromkeys(defaults, False)
+    items = []
+    for e in entries:
+        own = {}
+        for key, default in defaults.items():
+            value = e.own.get(key, default)
+            if value is None:
+                raise CliError(f"{e.label}: no {key} for this proof: give --{key} or the item's own "
+                               f"{'file' if key != 'threshold' else 'threshold'} ({e.proof.parent})")
+            used[key] = used[key] or key not in e.own
+            own[key] = value
+        expected = _expected_for(model, market, own["commitment"], own["threshold"], own["context"], e.label)
+        items.append(MarginItem(load_public_inputs(e.public), load_proof(e.proof), expected, e.label))
+    unused = [f"--{k}" for k, v in defaults.items() if v is not None and not used[k]]
+    if unused:
+        raise CliError(f"{', '.join(unused)} given, but every proof has its own: the option would be ignored; drop it")
+    res = check_margin_proofs(vk, items)
     dt = time.perf_counter() - t
-    if ok:
-        click.echo(f"OK: the proof is valid for {len(public)} public inputs ({dt:.2f}s)")
+    where = batch_dir if batch_dir is not None else manifest_path
+    if res.ok:
+        click.echo(f"OK: all {res.n} proofs in {where} are valid, each for its own statement (model "
+                   f"{model.model_id}, market epoch {market.epoch}) ({dt:.2f}s, {res.checks} pairing checks)")
         return
-    click.echo(f"INVALID: the proof does not verify for these public inputs ({dt:.2f}s)")
+    click.echo(f"INVALID: {len(res.bad)} of {res.n} proofs in {where} are not accepted ({dt:.2f}s):")
+    for line in res.explain_bad():
+        click.echo(f"  {line}")
     sys.exit(1)
+
+
+def _expected_for(model: Any, market: Any, commitment: Any, threshold: Any, context: Any, label: str) -> Any:
+    """The venue's expected statement from its files: the commitment and context documents, the threshold."""
+    from zkmargin.margin.documents import load_commitment, load_context
+    from zkmargin.verifier.venue import expected_statement
+
+    c_model, c = load_commitment(commitment)
+    if c_model != model.model_id:
+        raise CliError(f"{commitment}: model_id is {c_model!r}, the model is {model.model_id!r}")
+    return expected_statement(model, market, c, threshold, load_context(context), label=label)
 
 
 def _bench_help() -> str:
@@ -699,7 +816,6 @@ def export_calldata_cmd(proof_path: Path, public_path: Path) -> None:
 
 from zkmargin import cli_ceremony as _cli_ceremony  # noqa: E402,F401  (registers ptau and zkey)
 from zkmargin import cli_service as _cli_service  # noqa: E402,F401  (registers serve and ledger)
-
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -19,6 +19,7 @@ __all__ = [
     "CircuitError",
     "UnsatisfiedConstraintError",
     "HintError",
+    "UnsafeOutputError",
     "show_value",
 ]
 
@@ -89,3 +90,7 @@ class UnsatisfiedConstraintError(ZkMarginError):
         super().__init__(message)
         self.index = index
         self.label = label
+
+
+class UnsafeOutputError(ZkMarginError):
+    """An output path would destroy an input of the same command, a secret, or keys (without --force)."""

@@ -45,6 +45,10 @@ class VerifyingKey:
     gamma_g2: G2Point
     delta_g2: G2Point
     gamma_abc_g1: tuple[G1Point, ...]
+    #: What the key is for, when zkmargin made it for a venue model: ``{"kind": "bilateral" |
+    #: "attested", "model_id": ..., "model_digest": decimal string}`` (the JSON's ``zkmargin``
+    #: field, which snarkjs ignores). Not part of the key's identity (``==`` ignores it).
+    statement: dict[str, str] | None = field(default=None, compare=False, hash=False)
 
     @property
     def n_public(self) -> int:

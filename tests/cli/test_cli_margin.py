@@ -128,17 +128,18 @@ def test_salt_never_overwritten_and_model_checked(flow, tmp_path):
     assert json.loads((tmp_path / "c.json").read_text()) == json.loads((d / "commitment.json").read_text())
 
 
-def test_verify_batch_folder_names_the_bad_proof(flow, tmp_path):
+def test_verify_batch_folder_pairing_only_names_the_bad_proof(flow, tmp_path):
+    """--pairing-only: the pairing alone, said so in the output; the venue's checks are in test_cli_integrity."""
     d, run, _ = flow
     for name in ("alice", "bob", "carol"):
         (tmp_path / f"{name}.proof.json").write_text((d / "proof.json").read_text())
         (tmp_path / f"{name}.public.json").write_text((d / "public.json").read_text())
-    r = run(main, ["verify", str(d / "vk.json"), "--batch", str(tmp_path)])
-    assert r.exit_code == 0 and r.output.startswith("OK: all 3 proofs"), r.output
+    r = run(main, ["verify", str(d / "vk.json"), "--batch", str(tmp_path), "--pairing-only"])
+    assert r.exit_code == 0 and r.output.startswith("OK (pairing only, no statement checked): all 3 proofs"), r.output
     public = json.loads((tmp_path / "bob.public.json").read_text())
     public[2] = str(int(public[2]) + 1)
     (tmp_path / "bob.public.json").write_text(json.dumps(public))
-    r = run(main, ["verify", str(d / "vk.json"), "--batch", str(tmp_path)])
+    r = run(main, ["verify", str(d / "vk.json"), "--batch", str(tmp_path), "--pairing-only"])
     assert r.exit_code == 1 and "1 of 3 proofs do not verify: bob" in r.output, r.output
     r = run(main, ["verify", str(d / "vk.json"), str(d / "public.json"), "--batch", str(tmp_path)])
     assert r.exit_code == 2 and "--batch" in r.output

@@ -32,6 +32,7 @@ from zkmargin.errors import (
 from zkmargin.field import Q, R
 from zkmargin.groth16 import Proof, VerifyingKey
 from zkmargin.verifier.solidity import (
+    IDENTITY_POINT_SELECTOR,
     PRECOMPILE_FAILED_SELECTOR,
     PUBLIC_INPUT_NOT_IN_FIELD_SELECTOR,
     calldata_args,
@@ -62,6 +63,7 @@ SNARKJS_GAS_PER_INPUT = 6_647
 SIZES = (1, 2, 4)
 FAILED = PRECOMPILE_FAILED_SELECTOR.to_bytes(4, "big")
 NOT_IN_FIELD = PUBLIC_INPUT_NOT_IN_FIELD_SELECTOR.to_bytes(4, "big")
+IDENTITY = IDENTITY_POINT_SELECTOR.to_bytes(4, "big")
 TRUE_WORD = (1).to_bytes(32, "big")
 FALSE_WORD = bytes(32)
 
@@ -172,8 +174,8 @@ def sol_build(node_eval: Any, sol_instances: dict[Any, Instance]) -> Any:
     """One solc run over our contracts for every instance and snarkjs's for n = 1, 2, 4."""
     sources: dict[str, str] = {}
     for name, inst in sol_instances.items():
-        if name == "zero":
-            continue  # same key as n = 2
+        if name in ("zero", "ic_inf"):
+            continue  # "zero": the n = 2 key; "ic_inf": refused by the export (see its test)
         sources[f"ours_{name}.sol"] = export_solidity(inst.vk, contract_name="Groth16Verifier")
     for n in SIZES:
         sources[f"snarkjs_{n}.sol"] = node_eval(_RENDER_JS % json.dumps(_snarkjs_vk_json(sol_instances[n].vk)))
@@ -260,19 +262,41 @@ def test_zero_public_input_skips_the_ecmul(
     _assert_false(_call(sol_evm, sol_contracts[("ours", 2)], wrong))
 
 
-@pytest.mark.node
-def test_key_with_an_ic_point_at_infinity(
-    sol_instances: dict[Any, Instance], sol_contracts: dict, sol_evm: Any
+def test_key_with_an_ic_point_at_infinity_is_refused_like_the_python_verifier(
+    sol_instances: dict[Any, Instance]
 ) -> None:
+    """IC2 at infinity would leave x_1 unbound in the contract (any value verifies): the export refuses
+    the key with the Python verifier's own error, naming the point."""
+    from zkmargin.verifier import prepare_verifying_key, verify
+
     inst = sol_instances["ic_inf"]
-    c = sol_contracts[("ours", "ic_inf")]
-    res = _call(sol_evm, c, _args(inst))
-    assert res.success and res.output == TRUE_WORD
-    # x_1 multiplies infinity, so any value below r verifies; r and above are still refused
-    other = (inst.public[1] + 12345) % R
-    res = _call(sol_evm, c, _args(inst, public=[inst.public[0], other]))
-    assert res.success and res.output == TRUE_WORD
-    _assert_reverts(_call(sol_evm, c, _args(inst, public=[inst.public[0], R])), NOT_IN_FIELD)
+    with pytest.raises(IdentityPointError, match=r"gamma_abc_g1\[2\]") as py_err:
+        prepare_verifying_key(inst.vk)
+    with pytest.raises(IdentityPointError, match=r"gamma_abc_g1\[2\]") as sol_err:
+        export_solidity(inst.vk)
+    assert str(py_err.value) == str(sol_err.value)
+    with pytest.raises(IdentityPointError):
+        verify(inst.vk, inst.public, inst.proof)
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("which", ["a", "b", "c"])
+def test_identity_proof_points_are_malformed_in_both_verifiers(
+    which: str, sol_instances: dict[Any, Instance], sol_contracts: dict, sol_evm: Any
+) -> None:
+    """A proof point at infinity: Python raises IdentityPointError, the contract reverts IdentityPoint()."""
+    from dataclasses import replace
+
+    from zkmargin.verifier import verify
+
+    inst = sol_instances[2]
+    zero: Any = [[0, 0], [0, 0]] if which == "b" else [0, 0]
+    _assert_reverts(_call(sol_evm, sol_contracts[("ours", 2)], _args(inst, **{which: zero})), IDENTITY)
+    with pytest.raises(IdentityPointError):
+        verify(inst.vk, inst.public, replace(inst.proof, **{which: None}))
+    # one zero coordinate is not infinity: that is an off-curve point, refused by the precompile
+    half: Any = [[0, 0], [1, 0]] if which == "b" else [0, 1]
+    _assert_reverts(_call(sol_evm, sol_contracts[("ours", 2)], _args(inst, **{which: half})), FAILED)
 
 
 @pytest.mark.node
@@ -293,13 +317,14 @@ def test_abi_matches_snarkjs_and_declares_the_errors(sol_build: Any) -> None:
         fn = [e for e in mine.abi if e["type"] == "function"]
         assert fn == [e for e in theirs.abi if e["type"] == "function"]
         errors = sorted(e["name"] for e in mine.abi if e["type"] == "error")
-        assert errors == ["PrecompileFailed", "PublicInputNotInField"]
+        assert errors == ["IdentityPoint", "PrecompileFailed", "PublicInputNotInField"]
 
 
 def test_error_selectors_are_keccak_of_the_signatures() -> None:
     eth_utils = pytest.importorskip("eth_utils")
     assert eth_utils.keccak(text="PublicInputNotInField()")[:4] == NOT_IN_FIELD
     assert eth_utils.keccak(text="PrecompileFailed()")[:4] == FAILED
+    assert eth_utils.keccak(text="IdentityPoint()")[:4] == IDENTITY
 
 
 # --- every public input and every proof element is bound -------------------------------------

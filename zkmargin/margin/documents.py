@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from zkmargin.encoding import context_hash, random_salt, short_string
@@ -152,11 +151,9 @@ def write_salt(model_id: str, salt: int, path: str | os.PathLike[str]) -> None:
     Raises:
         FileExistsError: the file exists (the salt it holds may be the only way to open a commitment).
     """
-    p = Path(path)
-    if p.exists():
-        raise FileExistsError(17, "refusing to overwrite an existing salt file", str(p))
-    atomic_write_text(p, _dumps({"version": 1, "kind": "salt", "model_id": model_id, "salt": str(salt)}))
-    os.chmod(p, 0o600)
+    from zkmargin.files import write_secret_text
+
+    write_secret_text(path, _dumps({"version": 1, "kind": "salt", "model_id": model_id, "salt": str(salt)}))
 
 
 def _dumps(d: dict[str, Any]) -> str:

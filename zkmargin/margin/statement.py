@@ -31,7 +31,8 @@ from zkmargin.field import R
 from .engine import parse_threshold
 from .model import Market, Portfolio, VenueModel, model_digest
 
-__all__ = ["account_commitment", "market_digest_of", "threshold_field_value", "public_inputs", "field_element"]
+__all__ = ["account_commitment", "market_digest_of", "threshold_field_value", "public_inputs", "field_element",
+           "key_statement_info"]
 
 
 def field_element(value: object, what: str) -> int:
@@ -92,3 +93,9 @@ def public_inputs(model: VenueModel, market: Market, commitment: int, threshold:
     """
     return [field_element(commitment, "commitment"), market_digest_of(model, market),
             threshold_field_value(model, threshold), field_element(context, "context")]
+
+
+def key_statement_info(model: VenueModel, kind: str = "bilateral") -> dict[str, str]:
+    """What a verification key made for ``model`` records (``VerifyingKey.statement``; the JSON's
+    ``zkmargin`` field): the statement kind, the model id and the model digest."""
+    return {"kind": kind, "model_id": model.model_id, "model_digest": str(model_digest(model))}

@@ -18,12 +18,15 @@ __all__ = ["PathLike", "atomic_write_bytes", "atomic_write_text"]
 PathLike = str | os.PathLike[str]
 
 
-def atomic_write_bytes(path: PathLike, data: bytes | bytearray | memoryview | Iterable[bytes]) -> None:
+def atomic_write_bytes(path: PathLike, data: bytes | bytearray | memoryview | Iterable[bytes],
+                       mode: int = 0o666) -> None:
     """Write ``data`` to ``path`` atomically.
 
     Args:
         path: destination file; its folder must exist.
         data: the bytes to write, or an iterable of byte chunks (written in order).
+        mode: permissions of the new file before the umask; ``0o600`` for a secret, which is then
+            owner-only from its first byte (the temporary file is created with it, then renamed).
 
     Raises:
         OSError: the folder does not exist or is not writable, the disk is full, ... The target is
@@ -34,7 +37,7 @@ def atomic_write_bytes(path: PathLike, data: bytes | bytearray | memoryview | It
     tmp = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
     # O_EXCL: never follow or clobber an existing file; mode 0o666 lets the umask apply, so the
     # result gets the same permissions as a file created with open(path, "wb").
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
     try:
         f = os.fdopen(fd, "wb")
     except BaseException:
@@ -59,6 +62,6 @@ def atomic_write_bytes(path: PathLike, data: bytes | bytearray | memoryview | It
         raise
 
 
-def atomic_write_text(path: PathLike, text: str) -> None:
+def atomic_write_text(path: PathLike, text: str, mode: int = 0o666) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically; see ``atomic_write_bytes``."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), mode)

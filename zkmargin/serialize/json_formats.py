@@ -219,7 +219,33 @@ def _parse_vk(ctx: _Ctx, obj: Any) -> VerifyingKey:
         raise ctx.fail("nPublic", f"expected an integer, got {_show(n_pub)}")
     if n_pub != len(ic) - 1:
         raise ctx.fail("nPublic", f"is {n_pub} but IC has {len(ic)} points (nPublic + 1 expected)")
-    return VerifyingKey(alpha_g1=alpha, beta_g2=beta, gamma_g2=gamma, delta_g2=delta, gamma_abc_g1=ic)
+    return VerifyingKey(alpha_g1=alpha, beta_g2=beta, gamma_g2=gamma, delta_g2=delta, gamma_abc_g1=ic,
+                        statement=_parse_statement_info(ctx, d.get(_STATEMENT_FIELD)))
+
+
+#: The extra field of verification_key.json where zkmargin records what a key is for (snarkjs
+#: ignores fields it does not know).
+_STATEMENT_FIELD = "zkmargin"
+_STATEMENT_KINDS = ("bilateral", "attested")
+
+
+def _parse_statement_info(ctx: _Ctx, obj: Any) -> dict[str, str] | None:
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise ctx.fail(_STATEMENT_FIELD, f"expected an object, got {_show(obj)}")
+    out: dict[str, str] = {}
+    for key in ("kind", "model_id", "model_digest"):
+        v = obj.get(key)
+        if not isinstance(v, str):
+            raise ctx.fail(f"{_STATEMENT_FIELD}.{key}", f"expected a string, got {_show(v)}")
+        out[key] = v
+    if out["kind"] not in _STATEMENT_KINDS:
+        raise ctx.fail(f"{_STATEMENT_FIELD}.kind", f"expected one of {_STATEMENT_KINDS}, got {_show(out['kind'])}")
+    if not (out["model_digest"].isdigit() and out["model_digest"].isascii() and int(out["model_digest"]) < R):
+        raise ctx.fail(f"{_STATEMENT_FIELD}.model_digest",
+                       f"expected a field element, got {_show(out['model_digest'])}")
+    return out
 
 
 def _parse_proof(ctx: _Ctx, obj: Any) -> Proof:
@@ -338,7 +364,7 @@ def dump_verifying_key(vk: VerifyingKey) -> dict[str, Any]:
         "vk_gamma_2": _dump_g2(vk.gamma_g2, "gamma_g2"),
         "vk_delta_2": _dump_g2(vk.delta_g2, "delta_g2"),
         "IC": [_dump_g1(p, f"gamma_abc_g1[{i}]") for i, p in enumerate(vk.gamma_abc_g1)],
-    }
+    } | ({_STATEMENT_FIELD: dict(vk.statement)} if vk.statement else {})
 
 
 def _write_json(obj: Any, path: PathLike) -> None:
