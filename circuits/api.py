@@ -3,7 +3,7 @@
 A ``Var`` is a linear combination of wires (``{wire: coeff}``) together with its value when a
 witness is being computed. ``+``, ``-`` and multiplication by a constant are free (no constraint);
 ``Var * Var`` allocates one wire and one constraint. There is deliberately no ``==`` or ``<`` on
-wires (STYLE.md rule 3): use ``api.assert_equal`` and the comparison gadgets with explicit ``bits=``.
+wires (docs/style.md rule 3): use ``api.assert_equal`` and the comparison gadgets with explicit ``bits=``.
 
 The same ``define`` code runs in two modes: shape only (values are ``None``) and witness (every
 wire gets a value). ``define`` must not branch on values, or the two modes would disagree; the
@@ -177,7 +177,7 @@ class API:
     def hint(self, name: str, inputs: Sequence[VarLike], n_out: int = 1) -> list[Var]:
         """Run the named hint on the inputs' values and return ``n_out`` new UNCONSTRAINED wires.
 
-        The caller must constrain every output in the same function (STYLE.md rule 5).
+        The caller must constrain every output in the same function (docs/style.md rule 5).
         """
         self._sealed_public = True
         vals: list[int | None]

@@ -3,7 +3,7 @@
 A hint is a plain function from input values (ints in [0, r)) to output values. It is registered
 under a name so that errors, logs and tests can refer to it ("bits.decompose"). A hint's outputs are
 unconstrained wires: the gadget that calls ``api.hint`` must constrain them in the same function
-(STYLE.md rule 5). ``override_hints`` lets a test play a malicious prover whose hints lie.
+(docs/style.md rule 5). ``override_hints`` lets a test play a malicious prover whose hints lie.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Standard gadgets: bits, range checks, comparisons, selection, signed values, min/max, Poseidon.
 
-Conventions (STYLE.md rules 3, 4, 5):
+Conventions (docs/style.md rules 3, 4, 5):
 
 * ``is_*`` returns a boolean wire; ``assert_*`` adds constraints and returns nothing;
   ``*_unchecked`` assumes a precondition that it does not constrain, named in its docstring.

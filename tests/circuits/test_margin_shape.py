@@ -1,7 +1,7 @@
 """Shape of the margin circuits: pinned constraint counts, cost formulas, public inputs, the
 builder API's validation, and the shared gadgets (brackets in both forms, exact division).
 
-A change of any count shows in this file's diff (STYLE.md rule 9).
+A change of any count shows in this file's diff (docs/style.md rule 9).
 """
 
 from __future__ import annotations

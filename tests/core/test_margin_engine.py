@@ -320,7 +320,7 @@ def _ref_progressive(x: Fraction, brackets: list[dict], key: str, weight=lambda 
 
 
 def _reference(model: dict, market: dict, pf: dict, threshold: str) -> tuple[Fraction, bool]:
-    """(surplus in quote, passes) straight from the formulas of DESIGN.md, in Fractions."""
+    """(surplus in quote, passes) straight from the formulas of docs/design.md (margin models), in Fractions."""
     kind = model["margin_model"]
     ins = {x["symbol"]: x for x in market.get("instruments", [])}
     ast = {a["symbol"]: a for a in market.get("assets", [])}
