@@ -119,7 +119,7 @@ def test_prepare_phase2_byte_identical(ptau10, tmp_path):
 
 
 def test_setup_from_ptau_byte_identical(ptau10, circ, snarkjs):
-    (p1, pp), (d, cs, _) = ptau10, circ
+    (p1, pp), (d, *_) = ptau10, circ
     _ok(snarkjs("groth16", "setup", d / "c.r1cs", pp, d / "sj_0.zkey"))
     for src, out in ((pp, "ours_0.zkey"), (p1, "ours_0u.zkey")):
         _zk("setup", d / "c.r1cs", "--ptau", src, "--zkey", d / out, "--vk", d / f"{out}.vk.json")
