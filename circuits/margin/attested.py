@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from zkmargin.accounts import ATTESTED_PUBLIC_INPUTS
 from zkmargin.encoding import account_leaf as native_account_leaf
 from zkmargin.encoding import key_commitment as native_key_commitment
 from zkmargin.encoding import market_digest as native_market_digest
@@ -73,8 +74,6 @@ __all__ = [
     "attested_cost",
 ]
 
-#: The public inputs of every attested proof, in order.
-ATTESTED_PUBLIC_INPUTS = ("account_root", "market_digest", "threshold", "context", "nullifier")
 
 
 class AttestedStatement(MarginCircuit):
