@@ -124,6 +124,25 @@ def snarkjs(node: str):
 
 
 @pytest.fixture(scope="session")
+def circom(node: str):
+    """A callable running the circom 2 compiler: circom("c.circom", "--r1cs", ...) -> CompletedProcess.
+
+    The npm package circom2 (tests/node/package.json): the circom compiler built to WebAssembly,
+    run by node (no Rust toolchain or native binary needed).
+    """
+    cli = NODE_MODULES / "circom2" / "cli.js"
+    if not cli.exists():
+        _missing("circom2 (the circom compiler)")
+
+    def run(*args: str, cwd: str | os.PathLike[str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [node, str(cli), *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def node_eval(node: str):
     """Run a JS snippet with NODE_PATH at the tools' node_modules; returns parsed JSON of stdout."""
     if not NODE_MODULES.exists():
