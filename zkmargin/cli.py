@@ -405,6 +405,10 @@ _path_in = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--salt", "salt_path", type=_path_in, help="Margin flow: the salt file from zkmargin commit.")
 @click.option("--threshold", help="Margin flow: the required surplus (quote) or health factor, e.g. 1000 or 1.30.")
 @click.option("--context", "context_path", type=_path_in, help="Margin flow: the venue's context.json.")
+@click.option("--opening", "opening_path", type=_path_in,
+              help="Attested flow (instead of --salt): your account's opening from the venue's accounts build.")
+@click.option("--root", "root_path", type=_path_in, help="Attested flow: the venue's published root.json.")
+@click.option("--key", "key_path", type=_path_in, help="Attested flow: your secret key (zkmargin key new).")
 @click.option("--input", "input_path", type=_path_in,
               help="Circuit flow: JSON object with a value for every public and secret field of CIRCUIT.")
 @click.option("--witness", "wtns", type=_path_in, help="Prove from a .wtns file (e.g. circom's), without CIRCUIT.")
@@ -422,7 +426,8 @@ _path_in = click.Path(exists=True, dir_okay=False, path_type=Path)
 def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | None, market_path: Path | None,
               portfolio_path: Path | None, salt_path: Path | None, threshold: str | None, context_path: Path | None,
               input_path: Path | None, wtns: Path | None, zkey: Path, proof_path: Path, public_path: Path,
-              save_witness: Path | None, no_self_check: bool) -> None:
+              save_witness: Path | None, no_self_check: bool, opening_path: Path | None = None,
+              root_path: Path | None = None, key_path: Path | None = None) -> None:
     """Prove a statement with the proving key --zkey, in one of three ways.
 
     \b
@@ -430,6 +435,9 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
     data, threshold and context. The rule is evaluated first: a portfolio that
     fails is refused with the rule, the binding scenario or position and the
     shortfall, exit status 1, and no proof file is written.
+    With --opening, --root and --key instead of --salt (venue-attested flow): an
+    account under the venue's published root meets the rule, without saying which;
+    the proof carries a nullifier (one per key and context).
     Circuit flow: the values in --input satisfy CIRCUIT (a built-in name or
     'package.module:ClassName'); a violated constraint is named by its scope path.
     Witness flow: a .wtns file (e.g. circom's) for the key's circuit.
@@ -440,6 +448,9 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
           --portfolio examples/cross/portfolio_pass.json --salt trader/salt.json \\
           --threshold 1000 --context venue/context.json --zkey venue/cross.zkey \\
           --proof trader/proof.json --public trader/public.json
+      zkmargin prove --model examples/cross/model.json --market examples/cross/market.json \\
+          --portfolio trader/portfolio.json --opening trader/opening.json --root venue/root.json \\
+          --key trader.key --threshold 1000 --context venue/context.json --zkey venue/attested.zkey
       zkmargin prove cross-simple -p n_positions=2 -p n_assets=2 --input input.json --zkey build/cross.zkey
       zkmargin prove --witness circom.wtns --zkey circom.zkey
     """
@@ -450,15 +461,32 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
 
     check_outputs({"--proof": proof_path, "--public": public_path, "--save-witness": save_witness},
                   {"--model": model_path, "--market": market_path, "--portfolio": portfolio_path, "--salt": salt_path,
-                   "--context": context_path, "--input": input_path, "--witness": wtns, "--zkey": zkey})
+                   "--context": context_path, "--input": input_path, "--witness": wtns, "--zkey": zkey,
+                   "--opening": opening_path, "--root": root_path, "--key": key_path})
     margin_opts = [model_path, market_path, portfolio_path, salt_path, threshold, context_path]
-    flows = [any(o is not None for o in margin_opts), circuit is not None, wtns is not None]
+    attested_opts = {"--opening": opening_path, "--root": root_path, "--key": key_path}
+    attested = any(o is not None for o in attested_opts.values())
+    flows = [any(o is not None for o in margin_opts) or attested, circuit is not None, wtns is not None]
     if sum(flows) != 1:
         raise CliError("give exactly one of: the margin options (--model ...), CIRCUIT with --input, or --witness")
     cs = None
     t = time.perf_counter()
     report = None
-    if flows[0]:
+    if flows[0] and attested:  # the venue-attested statement (zkmargin.cli_accounts)
+        from zkmargin.cli_accounts import attested_witness
+
+        if salt_path is not None:
+            raise CliError("--salt is for the bilateral flow; the attested flow's salt is in --opening")
+        need = {"--model": model_path, "--market": market_path, "--portfolio": portfolio_path, **attested_opts,
+                "--threshold": threshold, "--context": context_path}
+        missing = [n for n, o in need.items() if o is None]
+        if missing:
+            raise CliError(f"the attested flow also needs {', '.join(missing)}")
+        assert model_path and market_path and portfolio_path and opening_path and root_path and key_path
+        assert threshold and context_path
+        cs, witness, report = attested_witness(model_path, market_path, portfolio_path, opening_path, root_path,
+                                               key_path, threshold, context_path)
+    elif flows[0]:
         names = ["--model", "--market", "--portfolio", "--salt", "--threshold", "--context"]
         missing = [n for n, o in zip(names, margin_opts, strict=True) if o is None]
         if missing:
@@ -566,6 +594,8 @@ def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, s
 @click.option("--threshold", help="Venue check: the threshold the venue requires (e.g. 1000 or 1.30).")
 @click.option("--context", "context_path", type=_path_in,
               help="Venue check: the context.json the venue issued (batch: for items without their own).")
+@click.option("--root", "root_path", type=_path_in,
+              help="Venue check of attested proofs: the root.json the venue published (instead of --commitment).")
 @click.option("--pairing-only", is_flag=True,
               help="Check only the pairing for the public inputs the prover wrote, no statement: proves nothing "
                    "about which account, market, threshold or context (for generic circuits and debugging).")
@@ -573,7 +603,7 @@ def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, s
 def verify_cmd(vk_path: Path, public_path: Path | None, proof_path: Path | None, batch_dir: Path | None,
                manifest_path: Path | None, model_path: Path | None, market_path: Path | None,
                commitment_path: Path | None, threshold: str | None, context_path: Path | None,
-               pairing_only: bool) -> None:
+               pairing_only: bool, root_path: Path | None = None) -> None:
     """Check PROOF (or a folder or manifest of proofs) against VERIFICATION_KEY and the venue's statement.
 
     With the venue-check options, each proof's public inputs are first compared with the ones the
@@ -602,6 +632,9 @@ def verify_cmd(vk_path: Path, public_path: Path | None, proof_path: Path | None,
           --market examples/cross/market.json --threshold 1000 --context venue/context.json
       zkmargin verify venue/verification_key.json --manifest inbox/manifest.json \\
           --model examples/cross/model.json --market examples/cross/market.json
+      zkmargin verify venue/attested_vk.json trader/public.json trader/proof.json --root venue/tree42/root.json \\
+          --model examples/cross/model.json --market examples/cross/market.json --threshold 1000 \\
+          --context venue/context.json
       zkmargin verify build/verification_key.json build/public.json build/proof.json --pairing-only
     """
     from zkmargin.serialize import load_proof, load_public_inputs, load_verifying_key
@@ -615,9 +648,18 @@ def verify_cmd(vk_path: Path, public_path: Path | None, proof_path: Path | None,
     venue_opts = {"--model": model_path, "--market": market_path, "--commitment": commitment_path,
                   "--threshold": threshold, "--context": context_path}
     given = [k for k, v in venue_opts.items() if v is not None]
-    if pairing_only and given:
-        raise CliError(f"--pairing-only checks no statement: it cannot be combined with {', '.join(given)}")
+    if pairing_only and (given or root_path is not None):
+        raise CliError(f"--pairing-only checks no statement: it cannot be combined with "
+                       f"{', '.join(given + (['--root'] if root_path is not None else []))}")
     vk = load_verifying_key(vk_path)
+    if root_path is not None:  # the venue-attested statement (zkmargin.cli_accounts)
+        from zkmargin.cli_accounts import verify_attested
+
+        if commitment_path is not None:
+            raise CliError("--root checks attested proofs, which carry no commitment: drop --commitment")
+        verify_attested(vk, public_path, proof_path, batch_dir, manifest_path, model_path, market_path, root_path,
+                        threshold, context_path)
+        return
     t = time.perf_counter()
     if not given and not manifest_path:
         if vk.statement and not pairing_only:
@@ -814,6 +856,7 @@ def export_calldata_cmd(proof_path: Path, public_path: Path) -> None:
     click.echo(export_calldata(load_proof(proof_path), load_public_inputs(public_path)))
 
 
+from zkmargin import cli_accounts as _cli_accounts  # noqa: E402,F401  (registers key, accounts, export gate)
 from zkmargin import cli_ceremony as _cli_ceremony  # noqa: E402,F401  (registers ptau and zkey)
 from zkmargin import cli_service as _cli_service  # noqa: E402,F401  (registers serve and ledger)
 
