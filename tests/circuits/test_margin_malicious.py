@@ -158,6 +158,8 @@ def test_wrapped_isolated_margin_only_the_margin_range_check_stops_it():
 ])
 @pytest.mark.parametrize("k", [1, 10**6])
 def test_negative_amount_r_minus_k_is_rejected(kind, segment, index, scope, k):
+    """Rejection at several values; the forgeries that isolate the range check as the ONLY violated
+    constraint (everything else holding) are in test_margin_integrity.py."""
     model, market, pf, t = _example(kind, 0)
     acc, mkt = _vectors(model, market, pf)
     acc[_offset(account_layout(model), segment, index)] = R - k
