@@ -34,6 +34,9 @@ zkmargin verify "$OUT/venue/verification_key.json" "$OUT/trader/public.json" "$O
   --model "$EX/model.json" --market "$EX/market.json" --commitment "$OUT/trader/commitment.json" \
   --threshold 1000 --context "$OUT/venue/context.json"
 
+step "venue: the same check from its Python backend (examples/venue_api.py: one proof, then a batch)"
+python examples/venue_api.py "$OUT"
+
 step "a portfolio that fails the rule is refused before any proving, and no proof is written"
 if zkmargin prove --model "$EX/model.json" --market "$EX/market.json" --portfolio "$EX/portfolio_fail.json" \
      --salt "$OUT/trader/salt.json" --threshold 1000 --context "$OUT/venue/context.json" \

@@ -9,6 +9,17 @@ from __future__ import annotations
 from zkmargin.verifier.batch import BatchResult, verify_batch, verify_batch_files
 from zkmargin.verifier.groth16_verify import PreparedVerifyingKey, prepare_verifying_key, verify
 from zkmargin.verifier.solidity import CalldataArgs, calldata_args, export_calldata, export_solidity
+from zkmargin.verifier.venue import (
+    BatchMarginVerdict,
+    ExpectedStatement,
+    KeyModelMismatchError,
+    MarginItem,
+    MarginVerdict,
+    check_margin_proof,
+    check_margin_proofs,
+    expected_statement,
+    statement_mismatches,
+)
 
 __all__ = [
     "PreparedVerifyingKey",
@@ -21,4 +32,13 @@ __all__ = [
     "export_calldata",
     "calldata_args",
     "CalldataArgs",
+    "ExpectedStatement",
+    "expected_statement",
+    "statement_mismatches",
+    "check_margin_proof",
+    "check_margin_proofs",
+    "MarginItem",
+    "MarginVerdict",
+    "BatchMarginVerdict",
+    "KeyModelMismatchError",
 ]

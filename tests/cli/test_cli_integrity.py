@@ -281,3 +281,24 @@ def test_setup_does_not_replace_keys_without_force(venue, tmp_path):
     assert r.exit_code == 0 and (zkey.read_bytes(), vk.read_bytes()) != before
     r = run(main, ["setup", str(EX / "model.json"), "--zkey", str(EX / "model.json"), "--vk", str(tmp_path / "v2")])
     assert r.exit_code == 2 and "MODEL_OR_R1CS" in r.output
+
+
+def test_readme_python_api_example_runs(venue, tmp_path):
+    """examples/venue_api.py (shown in the README) accepts the honest proof and names the stricter item."""
+    import subprocess
+    import sys
+
+    d, _ = venue
+    out = tmp_path / "demo-out"
+    (out / "venue").mkdir(parents=True)
+    (out / "trader").mkdir()
+    shutil.copy(d / "vk.json", out / "venue" / "verification_key.json")
+    shutil.copy(d / "ctx.json", out / "venue" / "context.json")
+    shutil.copy(d / "alice_commitment.json", out / "trader" / "commitment.json")
+    shutil.copy(d / "alice.proof.json", out / "trader" / "proof.json")
+    shutil.copy(d / "alice.public.json", out / "trader" / "public.json")
+    script = Path(__file__).resolve().parents[2] / "examples" / "venue_api.py"
+    p = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "single: True - valid" in p.stdout
+    assert "not accepted: trader-1 at 2,000: the proof is about another statement: threshold differs" in p.stdout
