@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from zkmargin.cli import CliError, _echo_kv, _friendly, _Phase, main
+from zkmargin.cli import CliError, _echo_kv, _friendly, _Phase, export_group, main
 
-__all__ = ["key_group", "accounts_group", "attested_witness", "verify_attested"]
+__all__ = ["key_group", "accounts_group", "export_gate_cmd", "attested_witness", "verify_attested"]
 
 _path_in = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -174,6 +174,37 @@ def accounts_setup_cmd(model_path: Path, depth: int, zkey: Path, vk: Path, force
         write_verifying_key(vkey, vk)
     click.echo(f"setup done in {time.perf_counter() - t:.2f}s (domain 2^{pk.domain_size.bit_length() - 1})")
     _echo_kv([("proving key", zkey), ("verifying key", vk), ("depth", depth)])
+
+
+# --- export gate ---------------------------------------------------------------------------------
+
+@export_group.command("gate")
+@click.argument("vk_path", metavar="VERIFICATION_KEY", type=_path_in)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("MarginGate.sol"),
+              show_default=True, help="Where to write the Solidity file.")
+@click.option("--contract-name", default="MarginGate", show_default=True, help="The gate contract's name.")
+@_friendly
+def export_gate_cmd(vk_path: Path, output: Path, contract_name: str) -> None:
+    """Export the on-chain gate of the attested statement for VERIFICATION_KEY (Solidity).
+
+    One file with the Groth16 verifier and the gate: the venue (owner) posts each epoch's account
+    root and market digest; submit(proof, epoch, threshold, context, nullifier) takes them from
+    storage, refuses a spent nullifier, verifies, records the nullifier and emits MarginProved.
+
+    \b
+    Example:
+      zkmargin export gate venue/attested_vk.json -o MarginGate.sol
+    """
+    from zkmargin.files import check_outputs
+    from zkmargin.serialize import load_verifying_key
+    from zkmargin.serialize._io import atomic_write_text
+    from zkmargin.verifier.gate import export_gate
+
+    check_outputs({"-o": output}, {"VERIFICATION_KEY": vk_path})
+    src = export_gate(load_verifying_key(vk_path), gate_name=contract_name, verifier_name=f"{contract_name}Verifier")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(output, src)
+    click.echo(f"wrote {output}: contracts {contract_name} (the gate) and {contract_name}Verifier")
 
 
 # --- prove --opening ... (called by zkmargin.cli.prove_cmd) ----------------------------------------
