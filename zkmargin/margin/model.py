@@ -20,8 +20,8 @@ Field-element vectors (what the circuits hash)
 
 ``Market.to_field_elements(model)`` is the preimage of the public ``market_digest``
 (``zkmargin.encoding.market_digest``), ``Portfolio.to_field_elements(model)`` the account state
-that ``zkmargin.encoding.commitment(values, salt)`` binds. Every element is an int in [0, r);
-signed values (sizes, risk array entries) are encoded as ``v mod r``. Vectors are dense over the
+that ``zkmargin.encoding.commitment(model_digest(model), values, salt)`` binds. Every element is an
+int in [0, r); signed values (sizes, risk array entries) are encoded as ``v mod r``. Vectors are dense over the
 model's slots in the model's order (``model.instruments`` then zero padding up to
 ``n_instruments``; ``model.assets`` then padding up to ``n_assets``); padding slots are all 0.
 2-D segments are row-major, one row per slot. ``market_layout`` / ``account_layout`` give the
