@@ -491,7 +491,11 @@ def _write_outputs(out: Path, root: RootDocument, ids: list[str], salts: list[in
             text = (head + f'"account_id": {json.dumps(aid)}, "leaf_index": {i}, "salt": "{salts[i]}", '
                     f'"key_commitment": "{kcs[i]}", "leaf": "{levels[0][i]}", "path": ['
                     + ", ".join(f'"{p}"' for p in path) + "]}\n")
-            fd = os.open(op_dir / f"{aid}.json", flags, 0o600)  # the salt: for that trader only
+            try:
+                fd = os.open(op_dir / f"{aid}.json", flags, 0o600)  # the salt: for that trader only
+            except FileExistsError:
+                raise SchemaError("snapshot", "account_id", f"{aid!r}: its opening file name is taken by another "
+                                  "account's (ids differing only in case, on a case-insensitive file system)") from None
             try:
                 os.write(fd, text.encode("ascii"))
             finally:
