@@ -63,7 +63,7 @@ from zkmargin.serialize.zkey_file import (
 
 from . import _group, _msm, kernels
 from .fast import _coeff_records
-from .qap import TWO_ADICITY, domain_size_for, qap_coefficients
+from .qap import TWO_ADICITY, domain_size_for
 
 __all__ = [
     "Progress",
@@ -385,19 +385,122 @@ def _normalize(xyzz: np.ndarray) -> np.ndarray:
     return out
 
 
-def _signed_scalars(coefs: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients mod r as (|c| limbs, negate flags), using r - c for c > r/2 (short scalars)."""
+# --- endomorphisms (GLV): k * P = k1 * P + k2 * phi(P) with |k1|, |k2| < 2^128 -------------------
+
+def _fq2_pow(a: tuple[int, int], e: int) -> tuple[int, int]:
+    out = (1, 0)
+    while e:
+        if e & 1:
+            out = _fq2_mul(out, a)
+        a = _fq2_mul(a, a)
+        e >>= 1
+    return out
+
+
+def _lattice_basis(lam: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Two short vectors (a, b) with a + b * lam = 0 mod r (Gallant-Lambert-Vanstone, extended
+    Euclid on (r, lam) stopped at sqrt(r))."""
+    from math import isqrt
+
+    bound = isqrt(R)
+    r0, r1, t0, t1 = R, lam % R, 0, 1
+    while r1 >= bound:
+        qq = r0 // r1
+        r0, r1 = r1, r0 - qq * r1
+        t0, t1 = t1, t0 - qq * t1
+    qq = r0 // r1
+    r2, t2 = r0 - qq * r1, t0 - qq * t1
+    v1 = (r1, -t1)
+    v2 = (r0, -t0) if r0 * r0 + t0 * t0 <= r2 * r2 + t2 * t2 else (r2, -t2)
+    return v1, v2
+
+
+@dataclass(frozen=True)
+class _Endo:
+    lam: int
+    v1: tuple[int, int]
+    v2: tuple[int, int]
+    consts: np.ndarray  # (2, 1, ...) Montgomery (cx, cy) for _group._endo_xyzz
+
+    def split(self, k: int) -> tuple[int, int] | None:
+        """(k1, k2) with k1 + k2 * lam = k mod r and both below 2^128 in size, or None."""
+        (a1, b1), (a2, b2) = self.v1, self.v2
+        det = a1 * b2 - a2 * b1
+        c1 = (2 * k * b2 + det) // (2 * det)
+        c2 = (-2 * k * b1 + det) // (2 * det)
+        k1 = k - c1 * a1 - c2 * a2
+        k2 = -c1 * b1 - c2 * b2
+        if abs(k1) >> 128 or abs(k2) >> 128:
+            return None
+        return k1, k2
+
+
+def _mont_limbs(vals: Sequence[int]) -> np.ndarray:
+    return kernels._ints_to_limbs([v * _RM % Q for v in vals], Q, "constants")
+
+
+_ENDO: dict[int, _Endo | None] = {}
+
+
+def _endo(group: int) -> _Endo | None:
+    """The endomorphism of G1 ((x, y) -> (beta x, y)) or G2 (psi), with its eigenvalue found and
+    checked against py_ecc on the generator; None if the check fails (then no GLV)."""
+    if group in _ENDO:
+        return _ENDO[group]
+    e: _Endo | None = None
+    if group == 1:
+        beta = next(b for b in (pow(g, (Q - 1) // 3, Q) for g in range(2, 50)) if b != 1)
+        lam0 = next(x for x in (pow(g, (R - 1) // 3, R) for g in range(2, 50)) if x != 1)
+        gx, gy = G1_GENERATOR
+        for lam in (lam0, lam0 * lam0 % R):
+            if curve.g1_mul(G1_GENERATOR, lam) == (beta * gx % Q, gy):
+                e = _Endo(lam, *_lattice_basis(lam), _mont_limbs([beta, 1]).reshape(2, 1, 4))
+    else:
+        xi = (9, 1)
+        cx, cy = _fq2_pow(xi, (Q - 1) // 3), _fq2_pow(xi, (Q - 1) // 2)
+        (x0, x1), (y0, y1) = G2_GENERATOR
+        psi_g = (_fq2_mul((x0, -x1 % Q), cx), _fq2_mul((y0, -y1 % Q), cy))
+        for lam in (Q % R, pow(Q, -1, R), -Q % R):
+            if curve.g2_mul(G2_GENERATOR, lam) == psi_g:
+                e = _Endo(lam, *_lattice_basis(lam), _mont_limbs([*cx, *cy]).reshape(2, 1, 2, 4))
+    _ENDO[group] = e
+    return e
+
+
+def _encode_scalars(coefs: Sequence[int], group: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scalars and flags for the ``_group`` kernels: a coefficient c > r/2 becomes r - c on the
+    negated base (short -1, -2, ...); one of more than 128 bits is split by the endomorphism."""
+    from . import _group as g
+
     half = R // 2
-    vals = []
-    neg = np.zeros(len(coefs), dtype=np.uint8)
+    end = _endo(group)
+    vals: list[int] = []
+    flags = np.zeros(len(coefs), dtype=np.uint8)
+    m128 = (1 << 128) - 1
     for i, c in enumerate(coefs):
         c %= R
+        f = 0
         if c > half:
-            vals.append(R - c)
-            neg[i] = 1
-        else:
-            vals.append(c)
-    return kernels._ints_to_limbs(vals, R, "coefficients"), neg
+            c = R - c
+            f = g.PLAIN_NEG
+        if end is not None and c >> 128:
+            sp = end.split(c)
+            if sp is not None:
+                k1, k2 = sp
+                f |= g.GLV | (g._K1_NEG if k1 < 0 else 0) | (g._K2_NEG if k2 < 0 else 0)
+                c = abs(k1) | (abs(k2) << 128)
+                if not (abs(k1) <= m128 and abs(k2) <= m128):  # pragma: no cover - split() bounds it
+                    raise AssertionError("GLV halves out of range")
+        vals.append(c)
+        flags[i] = f
+    return kernels._ints_to_limbs(vals, 1 << 256, "scalars"), flags
+
+
+def _endo_consts(group: int) -> np.ndarray:
+    e = _endo(group)
+    if e is not None:
+        return e.consts
+    return np.zeros((2, 1, 4) if group == 1 else (2, 1, 2, 4), dtype=np.uint64)
 
 
 def _combine(bases: np.ndarray, out_idx: np.ndarray, base_idx: np.ndarray, coefs: Sequence[int],
@@ -409,13 +512,14 @@ def _combine(bases: np.ndarray, out_idx: np.ndarray, base_idx: np.ndarray, coefs
     ptr = np.zeros(m + 1, dtype=np.int64)
     if out_idx.size:
         np.cumsum(np.bincount(out_idx, minlength=m), out=ptr[1:])
-    scal, neg = _signed_scalars([coefs[i] for i in order]) if len(coefs) else (
+    group = 1 if len(elem) == 1 else 2
+    scal, flags = _encode_scalars([coefs[i] for i in order], group) if len(coefs) else (
         np.zeros((0, 4), dtype=np.uint64), np.zeros(0, dtype=np.uint8))
     xyzz = np.empty((m, 4) + elem, dtype=np.uint64)
     if m:
         src = bases if bases.shape[0] else np.zeros((1, 2) + elem, dtype=np.uint64)
         _group.sparse_combine(np.ascontiguousarray(src), ptr, np.ascontiguousarray(np.asarray(base_idx)[order],
-                              dtype=np.int64), scal, neg, xyzz)
+                              dtype=np.int64), scal, flags, _endo_consts(group), xyzz)
     return _normalize(xyzz)
 
 
@@ -425,10 +529,29 @@ def scale_points(arr: np.ndarray, k: int) -> np.ndarray:
     elem = arr.shape[2:]
     xyzz = np.empty((n, 4) + elem, dtype=np.uint64)
     if n:
-        scal = np.ascontiguousarray(np.broadcast_to(kernels._ints_to_limbs([k % R], R, "k"), (n, 4)))
+        group = 1 if len(elem) == 1 else 2
+        s1, f1 = _encode_scalars([k], group)
+        scal = np.ascontiguousarray(np.broadcast_to(s1, (n, 4)))
         _group.sparse_combine(np.ascontiguousarray(arr), np.arange(n + 1, dtype=np.int64),
-                              np.arange(n, dtype=np.int64), scal, np.zeros(n, dtype=np.uint8), xyzz)
+                              np.arange(n, dtype=np.int64), scal, np.full(n, f1[0], dtype=np.uint8),
+                              _endo_consts(group), xyzz)
     return _normalize(xyzz)
+
+
+_TW_CACHE: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _twiddle_table(n: int, group: int) -> tuple[np.ndarray, np.ndarray]:
+    """w_n^(-j) for j < n/2, encoded for the kernels (GLV halves); the table of the largest size
+    seen so far serves smaller ones by striding (w_(n/2)^j = w_n^(2j))."""
+    for (m, g), (tab, fl) in _TW_CACHE.items():
+        if g == group and m >= n:
+            step, half = m // n, max(1, n // 2)
+            return np.ascontiguousarray(tab[::step][:half]), np.ascontiguousarray(fl[::step][:half])
+    tw = kernels._limbs_to_ints(kernels.fr_to_scalars(kernels._twiddles(n, inverse=True)))
+    enc = _encode_scalars(tw, group)
+    _TW_CACHE[(n, group)] = enc
+    return enc
 
 
 def _fft_work(n: int) -> int:
@@ -457,14 +580,16 @@ def lagrange_points(points: np.ndarray, progress: Callable[[int], None] | None =
         return np.array(points, dtype=np.uint64, copy=True)
     bits = n.bit_length() - 1
     a = np.ascontiguousarray(points[kernels._rev_perm(bits)], dtype=np.uint64)
-    tw = kernels.fr_to_scalars(kernels._twiddles(n, inverse=True))
     elem = points.shape[2:]
+    group = 1 if len(elem) == 1 else 2
+    tw, tw_flags = _twiddle_table(n, group)
+    endo = _endo_consts(group)
     xyzz = np.empty((n, 4) + elem, dtype=np.uint64)
     scratch = np.empty((n, 1) + elem, dtype=np.uint64)
     chunks = max(1, min(n, 4 * _threads()))
     h = 1
     while h < n:
-        _group.group_fft_stage(a, tw, h, xyzz)
+        _group.group_fft_stage(a, tw, tw_flags, endo, h, xyzz)
         _msm.batch_normalize(xyzz, a, scratch, chunks)
         if progress:
             progress(n // 2)
@@ -586,6 +711,19 @@ def _lagrange_block(ptau: PtauFile, sid_raw: int, sid_lag: int, n: int, check: b
     return lagrange_points(raw, progress)
 
 
+def _snarkjs_entries(cs: ConstraintSystem) -> tuple[list[tuple[int, int, int, int]], int]:
+    """Section 4's entries as snarkjs's groth16 setup lists them from the .r1cs: per constraint
+    its A terms then its B terms in file order (zero coefficients included), then one A entry per
+    public input and wire 0 on the appended rows. (``qap.qap_coefficients`` drops zero terms.)"""
+    out: list[tuple[int, int, int, int]] = []
+    for row, (a, b, _c) in enumerate(cs.constraints):
+        out.extend((0, row, w, k % R) for w, k in a.items())
+        out.extend((1, row, w, k % R) for w, k in b.items())
+    n_c = cs.n_constraints
+    out.extend((0, n_c + s, s, 1) for s in range(cs.n_public + 1))
+    return out, n_c + cs.n_public + 1
+
+
 def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: bool = True,
                     progress: Progress | None = None) -> InitialKey:
     """The initial phase-2 key of ``cs`` from a powers-of-tau file (``snarkjs groth16 setup``).
@@ -597,7 +735,9 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
     BLAKE2b-512 over the key's points and the points (tau^(n+i) - tau^i) G1 in snarkjs's order.
 
     Args:
-        cs: the constraint system (entries in the order of its .r1cs file).
+        cs: the constraint system, its terms in the order of its .r1cs file (a circuit compiled
+            in memory: round-trip it through ``r1cs_to_bytes``/``read_r1cs`` first, as the CLI
+            does, so that the key is the one snarkjs makes from the written .r1cs).
         ptau: a PtauFile or a path.
         check: validate every ptau point used (below q, on the curve, G2 in G2).
         progress: see ``Progress``.
@@ -607,7 +747,7 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
         FileFormatError: a malformed ptau (naming section and point).
     """
     pt = ptau if isinstance(ptau, PtauFile) else read_ptau(ptau)
-    entries, n_rows = qap_coefficients(cs)
+    entries, n_rows = _snarkjs_entries(cs)
     n = domain_size_for(n_rows)
     if n > 1 << pt.power:
         raise CeremonyError(
@@ -660,10 +800,9 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
     c_c: list[int] = []
     for row, (_a, _b, c) in enumerate(cs.constraints):
         for wire, k in c.items():
-            if k % R:
-                c_r.append(row)
-                c_w.append(wire)
-                c_c.append(k % R)
+            c_r.append(row)
+            c_w.append(wire)
+            c_c.append(k % R)
     ar, aw, br, bw, cr, cw = (np.asarray(v, dtype=np.int64) for v in (a_r, a_w, b_r, b_w, c_r, c_w))
     a_sec = _combine(l_tau, aw, ar, a_c, n_w)
     tick("A")(0)

@@ -64,6 +64,14 @@ def _check_out(out: Path, force: bool, *inputs: Path) -> None:
 _force_opt = click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 
 
+def _as_written(cs: Any) -> Any:
+    """``cs`` as its .r1cs file holds it (terms sorted by wire): the ceremony's key and csHash are
+    then the ones snarkjs computes from ``zkmargin compile``'s output."""
+    from zkmargin.serialize import r1cs_to_bytes, read_r1cs
+
+    return read_r1cs(r1cs_to_bytes(cs), name="compiled circuit")
+
+
 def _load_circuit(path: Path) -> Any:
     """A constraint system from a venue model (.json, compiled) or a .r1cs file."""
     from zkmargin.serialize import read_r1cs
@@ -75,7 +83,7 @@ def _load_circuit(path: Path) -> Any:
 
         model = load_model(path)
         with _Phase(f"compiling the {model.margin_model} circuit of {model.model_id}"):
-            return compile_circuit(circuit_for(model))
+            return _as_written(compile_circuit(circuit_for(model)))
     return read_r1cs(path)
 
 
@@ -87,7 +95,7 @@ def setup_from_ptau_cli(cs: Any, ptau: Path) -> tuple[Any, Any, Any]:
     click.echo(f"production setup from {ptau}: the initial key of a phase-2 ceremony (as snarkjs groth16 setup); "
                "add contributions with zkmargin zkey contribute and a final zkey beacon", err=True)
     bar = _Bar("setup")
-    key = ceremony.setup_from_ptau(cs, ptau, progress=bar)
+    key = ceremony.setup_from_ptau(_as_written(cs), ptau, progress=bar)
     bar.close()
     click.echo("circuit hash:", err=True)
     click.echo(ceremony.format_hash(key.cs_hash), err=True)
