@@ -5,8 +5,9 @@ collateral amount, price and haircut of asset j and s_i, m_i, e_i the size, mark
 instrument i::
 
     E = sum_j a_j * p_j * (RS - h_j) + RS * sum_i s_i * (m_i - e_i)
-    Q = sum_i P_i(|s_i| * m_i)        P_i: progressive over the instrument's rate brackets
-                                      (initial or maintenance rates, per the venue model)
+    Q = sum_i P_i(|s_i| * m_i)        P_i: maintenance: progressive over the instrument's rate
+                                      brackets; initial: the rate of the notional's tier on the
+                                      whole notional (``zkmargin.margin.engine``)
     check: D = E - Q - RS * T >= 0    (T: the public threshold, quote at QD + PD decimals)
 
 Bounds (the loaders' limits; sizes, entries and amounts range-checked here; market values by the
@@ -15,7 +16,8 @@ most 2**10 slots); P_i(N) <= RS * N < 2**187, Q < 2**197; RS * T < 2**188; so |D
 2**(SURPLUS_BITS - 1) and ``assert_surplus`` is exact.
 
 Cost (``cross_cost``): the shared statement, plus per instrument 132 (position) + 2 (uPnL,
-notional) + ``progressive_cost(K, 128)``, per asset 65 (amount) + 2, plus 205 (final check).
+notional) + ``rate_requirement_cost(model)`` (``progressive_cost(K, 128)`` for maintenance,
+``tier_rate_cost(K, 128)`` for initial), per asset 65 (amount) + 2, plus 205 (final check).
 """
 
 from __future__ import annotations
@@ -29,22 +31,32 @@ from ..api import API, Var
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
 
-__all__ = ["CrossMargin", "cross_cost", "rate_requirement", "flat_collateral"]
+__all__ = ["CrossMargin", "cross_cost", "rate_requirement", "rate_requirement_cost", "flat_collateral"]
 
 #: Constraints of one position slot besides its bracket schedule: range checks, uPnL, notional.
 POSITION_COST = 132 + 2
 
 
 def rate_requirement(api: API, model: VenueModel, market: Segments, i: int, pos: gadgets.Position) -> Var:
-    """``P_i(|s_i| * m_i)`` over instrument i's rate brackets at the model's basis, scaled by RS.
+    """Instrument i's requirement scaled by RS: initial: the initial rate of the notional's tier on the
+    whole notional (``gadgets.tier_rate``); maintenance: ``P_i(|s_i| * m_i)`` over the marginal brackets.
 
-    Cost: 1 (notional) + ``progressive_cost(K, NOTIONAL_BITS)``.
+    Cost: ``rate_requirement_cost(model)``.
     Soundness: the notional is below 2**127 (|s| < 2**63 checked, mark < 2**64 by the market
         precondition), within the 128-bit comparison width; bounds are the market's.
     """
-    rates = market["initial_rates" if model.requirement == "initial" else "maintenance_rates"][i]
     n = gadgets.notional(api, pos, market["marks"][i])
-    return gadgets.progressive(api, n, market["rate_bounds"][i], rates, bits=NOTIONAL_BITS)
+    if model.requirement == "initial":
+        return gadgets.tier_rate(api, n, market["rate_bounds"][i], market["initial_rates"][i], bits=NOTIONAL_BITS)
+    return gadgets.progressive(api, n, market["rate_bounds"][i], market["maintenance_rates"][i], bits=NOTIONAL_BITS)
+
+
+def rate_requirement_cost(model: VenueModel) -> int:
+    """Constraints of ``rate_requirement`` besides the notional (counted in POSITION_COST)."""
+    k = model.n_rate_brackets
+    if model.requirement == "initial":
+        return gadgets.tier_rate_cost(k, NOTIONAL_BITS)
+    return gadgets.progressive_cost(k, NOTIONAL_BITS)
 
 
 def positions_upnl_and_requirement(api: API, model: VenueModel, account: Segments, market: Segments) -> tuple[Var, Var]:
@@ -72,8 +84,7 @@ def flat_collateral(api: API, amount: Var, price: Var, haircut: Var, rs: int) ->
 
 def cross_cost(model: VenueModel) -> int:
     """Constraints of ``CrossMargin(model=model)`` (a test pins it against the compiled count)."""
-    k = model.n_rate_brackets
-    return (statement_cost(model) + model.n_instruments * (POSITION_COST + gadgets.progressive_cost(k, NOTIONAL_BITS))
+    return (statement_cost(model) + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
             + model.n_assets * (65 + 2) + gadgets.SURPLUS_COST)
 
 

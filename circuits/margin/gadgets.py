@@ -41,6 +41,8 @@ __all__ = [
     "progressive",
     "progressive_cost",
     "progressive_method",
+    "tier_rate",
+    "tier_rate_cost",
     "div_floor_const",
     "div_ceil_const",
     "div_const_cost",
@@ -244,6 +246,53 @@ def _progressive_selection(api: API, x: Var, us: list[Var], ws: list[Var], bits:
         rangecheck.assert_bits(api, x - lo, bits=bits)
         rangecheck.assert_bits(api, hi - x, bits=bits)
     return base + api.mul(w, x - lo, label="w*(x-low)")
+
+
+# --- the tier rate on the whole notional (initial margin) -----------------------------------------
+
+def tier_rate_cost(k: int, bits: int) -> int:
+    """Constraints of ``tier_rate`` with K tiers, non-constant wires: 1 for K = 1, else
+    (K - 1) * (bits + 3) + 1."""
+    if k < 1:
+        raise CircuitError(f"tier_rate: need at least one tier, got {k}")
+    return 1 if k == 1 else (k - 1) * (bits + 3) + 1
+
+
+def tier_rate(api: API, x: VarLike, bounds: Sequence[VarLike], weights: Sequence[VarLike], bits: int) -> Var:
+    """``w_b * x`` for the tier b that contains x (``zkmargin.margin.engine.tier_rate``) on wires.
+
+    Tiers are (u_{b-1}, u_b] (u_{-1} = 0, u_{K-1} = infinity): ``gt_b = [x > u_b]`` by K - 1
+    comparisons, and ``w = w_0 + sum_b gt_b * (w_{b+1} - w_b)``. With increasing bounds the gt_b
+    are a prefix of ones, so w telescopes to the weight of the tier containing x; every gt_b is a
+    constrained comparison (no selector hint a prover could lie with), so the tier is determined.
+
+    Args:
+        x: the value, a wire. bounds: the K - 1 finite bounds (wires or ints). weights: the K
+            per-tier weights. bits: the comparison width, x and the bounds in [0, 2**bits).
+    Returns:
+        ``w_b * x``, a wire; at most ``max_b w_b * x``.
+    Cost: ``tier_rate_cost(K, bits)``.
+    Soundness preconditions (NOT constrained here): x in [0, 2**bits) (derived from range-checked
+        inputs); bounds strictly increasing in [0, 2**bits) (market data, validated by the loader;
+        a padding slot's bounds and weights are all 0, giving 0).
+    Raises:
+        CircuitError: len(weights) != len(bounds) + 1, or bits out of range.
+    """
+    k = len(weights)
+    if k < 1 or len(bounds) != k - 1:
+        raise CircuitError(f"tier_rate: {len(bounds)} bounds need {len(bounds) + 1} weights, got {k}")
+    if not 1 <= bits <= 251:
+        raise CircuitError(f"tier_rate: bits must be in [1, 251], got {bits}")
+    xv = as_var(api, x)
+    ws = [as_var(api, w) for w in weights]
+    with api.scope("tier_rate"):
+        w = ws[0]
+        for b, u in enumerate(bounds):
+            with api.scope(f"tier[{b + 1}]"):
+                # preconditions of is_less_unchecked: u_b, x in [0, 2**bits) (see the docstring)
+                above = cmp.is_less_unchecked(api, as_var(api, u), xv, bits=bits)
+                w = w + api.mul(above, ws[b + 1] - ws[b], label="step")
+        return api.mul(w, xv, label="w*x")
 
 
 # --- exact division by a constant ----------------------------------------------------------------

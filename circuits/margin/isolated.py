@@ -13,14 +13,14 @@ Bounds: RS * M_i < 2**188, |RS * s * (m - e)| < 2**187, P_i < 2**187, RS * T < 2
 |D_i| < 2**190 < 2**(SURPLUS_BITS - 1).
 
 Cost (``isolated_cost``): the shared statement, plus per slot 132 (position) + 129 (margin range
-check) + 2 (is_zero) + 2 (uPnL, notional) + ``progressive_cost(K, 128)`` + 1 (gate) + 205.
+check) + 2 (is_zero) + 2 (uPnL, notional) + ``rate_requirement_cost(model)`` + 1 (gate) + 205.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from zkmargin.margin.limits import NOTIONAL_BITS, VALUE_BITS
+from zkmargin.margin.limits import VALUE_BITS
 from zkmargin.margin.model import VenueModel
 
 from ..api import API
@@ -28,14 +28,14 @@ from ..std import rangecheck
 from ..std.select import is_zero
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
-from .cross import POSITION_COST, rate_requirement
+from .cross import POSITION_COST, rate_requirement, rate_requirement_cost
 
 __all__ = ["IsolatedMargin", "isolated_cost"]
 
 
 def isolated_cost(model: VenueModel) -> int:
     """Constraints of ``IsolatedMargin(model=model)`` (a test pins it against the compiled count)."""
-    per_slot = (POSITION_COST + (VALUE_BITS + 1) + 2 + gadgets.progressive_cost(model.n_rate_brackets, NOTIONAL_BITS)
+    per_slot = (POSITION_COST + (VALUE_BITS + 1) + 2 + rate_requirement_cost(model)
                 + 1 + gadgets.SURPLUS_COST)
     return statement_cost(model) + model.n_instruments * per_slot
 

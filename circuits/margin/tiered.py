@@ -5,7 +5,7 @@ asset's tiers, at weight RS - haircut_{j,b} on the part of V_j inside tier b
 (``zkmargin.margin.engine._tier_value``)::
 
     E = sum_j P_tiers_j(a_j * p_j) + RS * sum_i s_i * (m_i - e_i)
-    Q = sum_i P_rates_i(|s_i| * m_i)
+    Q = sum_i R_i(|s_i| * m_i)        R_i: as in ``cross`` (initial: tier rate; maintenance: marginal)
     check: D = E - Q - RS * T >= 0
 
 Bounds: V_j = a_j * p_j < 2**128 (the tier comparison width, NOTIONAL_BITS), tier bounds below
@@ -26,7 +26,7 @@ from zkmargin.margin.model import VenueModel
 from ..api import API
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
-from .cross import POSITION_COST, positions_upnl_and_requirement
+from .cross import POSITION_COST, positions_upnl_and_requirement, rate_requirement_cost
 
 __all__ = ["TieredMargin", "tiered_cost"]
 
@@ -34,7 +34,7 @@ __all__ = ["TieredMargin", "tiered_cost"]
 def tiered_cost(model: VenueModel) -> int:
     """Constraints of ``TieredMargin(model=model)`` (a test pins it against the compiled count)."""
     return (statement_cost(model)
-            + model.n_instruments * (POSITION_COST + gadgets.progressive_cost(model.n_rate_brackets, NOTIONAL_BITS))
+            + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
             + model.n_assets * (65 + 1 + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
             + gadgets.SURPLUS_COST)
 

@@ -47,7 +47,7 @@ def _venue_verify(d, run, threshold="1000", context="ctx.json", commitment="comm
 
 def test_flow_outputs(flow):
     d, _, results = flow
-    assert "passes: cross margin" in results[3].output and "surplus 3,337.50" in results[3].output
+    assert "passes: cross margin" in results[3].output and "surplus 3,837.50" in results[3].output
     assert len(json.loads((d / "public.json").read_text())) == 4
     if os.name == "posix":
         assert (d / "salt.json").stat().st_mode & 0o077 == 0  # the salt is private
@@ -91,7 +91,7 @@ def test_failing_portfolio_refused_without_proof(flow):
                    "--threshold", "1000", "--context", str(d / "ctx.json"), "--zkey", str(d / "k.zkey"),
                    "--proof", str(d / "bad_proof.json"), "--public", str(d / "bad_public.json")])
     assert r.exit_code == 1
-    assert "refused: cross margin: requirement 10,900.00 exceeds equity 8,237.50 by 2,662.50" in r.output
+    assert "refused: cross margin: requirement 16,400.00 exceeds equity 8,237.50 by 8,162.50" in r.output
     assert not (d / "bad_proof.json").exists() and not (d / "bad_public.json").exists()
 
 

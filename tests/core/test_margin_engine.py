@@ -183,9 +183,11 @@ def test_cross_brackets_initial_and_maintenance():
     m, mk, pf = _load("cross")
     r = evaluate(m, mk, pf, 0)
     usd = 10**r.decimals
-    assert [p.requirement for p in r.positions] == [2600 * usd, 3300 * usd, 5000 * usd]
+    # initial: the rate of each notional's tier on the whole notional (130,000 in tier 1 at 2%;
+    # 105,000 above 100,000: 6%; 75,000 above 50,000: 10%), not the marginal 2,600 + 3,300 + 5,000
+    assert [p.requirement for p in r.positions] == [2600 * usd, 6300 * usd, 7500 * usd]
     assert [p.upnl for p in r.positions] == [2000 * usd, 3000 * usd, -5000 * usd]
-    assert [a.weighted for a in r.assets] == [8000 * usd, 3087_50 * usd // 100, 3150 * usd]
+    assert [a.weighted for a in r.assets] == [14000 * usd, 3087_50 * usd // 100, 3150 * usd]
     model = _doc("cross/model.json")
     model["parameters"]["requirement"] = "maintenance"
     r = evaluate(*_load("cross", model=model), 0)
@@ -310,6 +312,18 @@ def _dec(s: str) -> Fraction:
     return Fraction(s)
 
 
+def _ref_tier_rate(x: Fraction, brackets: list[dict], key: str) -> Fraction:
+    """The venues' initial margin: the rate of the tier (u_{b-1}, u_b] holding x, on all of x."""
+    for b in brackets:
+        if b["up_to"] is None or x <= _dec(b["up_to"]):
+            return _dec(b[key]) * x
+    raise AssertionError("the last bracket is unbounded")
+
+
+def _ref_requirement(x: Fraction, brackets: list[dict], key: str) -> Fraction:
+    return _ref_tier_rate(x, brackets, key) if key == "initial" else _ref_progressive(x, brackets, key)
+
+
 def _ref_progressive(x: Fraction, brackets: list[dict], key: str, weight=lambda r: r) -> Fraction:
     total, prev = Fraction(0), Fraction(0)
     for b in brackets:
@@ -346,7 +360,7 @@ def _reference(model: dict, market: dict, pf: dict, threshold: str) -> tuple[Fra
             i = ins[p["instrument"]]
             notional = abs(size) * _dec(i["mark"])
             surpluses.append(_dec(p["margin"]) + size * (_dec(i["mark"]) - _dec(p["entry"]))
-                             - _ref_progressive(notional, i["rate_brackets"], req_key))
+                             - _ref_requirement(notional, i["rate_brackets"], req_key))
         if not surpluses:
             return Fraction(0), True
         return min(surpluses), min(surpluses) >= t
@@ -367,7 +381,7 @@ def _reference(model: dict, market: dict, pf: dict, threshold: str) -> tuple[Fra
                         for p in pf.get("positions", [])) + Fraction(0)
         requirement = max([Fraction(0), floor, *losses])
     else:
-        requirement = sum((_ref_progressive(abs(_dec(p["size"])) * _dec(ins[p["instrument"]]["mark"]),
+        requirement = sum((_ref_requirement(abs(_dec(p["size"])) * _dec(ins[p["instrument"]]["mark"]),
                                             ins[p["instrument"]]["rate_brackets"], req_key)
                            for p in pf.get("positions", [])), Fraction(0))
     return equity - requirement, equity - requirement >= t
@@ -447,6 +461,6 @@ def test_reference_detects_a_wrong_engine():
     pf_d = _doc("cross/portfolio_pass.json")
     base, _ = _reference(model_d, market_d, pf_d, "0")
     pf2 = copy.deepcopy(pf_d)
-    pf2["collateral"][0]["amount"] = "8000.000001"
+    pf2["collateral"][0]["amount"] = "14000.000001"
     changed, _ = _reference(model_d, market_d, pf2, "0")
     assert changed - base == Fraction(1, 10**6)

@@ -19,6 +19,17 @@ nondecreasing, P is also ``max_b (w_b * x - d_b)`` with ``d_b = sum_{a<b} (w_b -
 (u_a - u_{a-1})`` (the "maintenance amount" form of exchanges' bracket tables); both forms give
 the same integer. In-circuit: K-1 comparisons of width NOTIONAL_BITS (128) per item.
 
+Rate brackets are read per requirement basis, as venues publish them (Binance, Bybit, OKX,
+Hyperliquid USDT-margined perpetuals: one leverage-and-margin tier table per instrument):
+
+* maintenance: the marginal schedule above, ``P(N) = max_b (mmr_b * N - d_b)``, i.e. the venues'
+  "notional x maintenance margin rate of the tier - maintenance amount of the tier";
+* initial: the tier rate on the whole notional, ``I(N) = imr_b * N`` for the tier b that contains N
+  (the first b with N <= u_b; tiers are (u_{b-1}, u_b], as "5,000 < Position <= 10,000"), i.e.
+  "notional / the tier's maximum leverage". A marginal initial schedule would ask less than the
+  venue (1,350 instead of 2,000 on a 20,000 position of the example ``initial_margin_tier_rate``),
+  which for a margin proof is a correctness bug; ``tier_rate`` is that function.
+
 Every model compares scaled integers: the report's money amounts (equity, requirement, surplus,
 threshold, shortfall, breakdowns) are integers at ``model.report_decimals`` decimals:
 QD + PD + RD for the value models (a value times RS), BD + HD for health. The final check is
@@ -42,7 +53,7 @@ from .errors import SchemaError
 from .limits import HEALTH_THRESHOLD_BITS, THRESHOLD_BITS
 from .model import InstrumentData, Market, Portfolio, RateBracket, TierBracket, VenueModel
 
-__all__ = ["MarginReport", "PositionLine", "AssetLine", "evaluate", "progressive", "parse_threshold"]
+__all__ = ["MarginReport", "PositionLine", "AssetLine", "evaluate", "progressive", "tier_rate", "parse_threshold"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +225,23 @@ def progressive(x: int, bounds: Sequence[int | None], rates: Sequence[int]) -> i
     return total
 
 
+def tier_rate(x: int, bounds: Sequence[int | None], rates: Sequence[int]) -> int:
+    """``rates[b] * x`` for the tier b containing x: the first b with ``bounds[b]`` None or x <= bounds[b].
+
+    Args:
+        x: the value (>= 0). bounds: the K ``up_to`` bounds, strictly increasing, the last None.
+        rates: the K per-tier rates.
+    Raises:
+        ValueError: bounds and rates differ in length.
+    """
+    if len(bounds) != len(rates):
+        raise ValueError(f"{len(bounds)} bounds but {len(rates)} rates")
+    for u, w in zip(bounds, rates, strict=True):
+        if u is None or x <= u:
+            return w * x
+    raise ValueError("the last bound must be None (unbounded)")
+
+
 def parse_threshold(model: VenueModel, threshold: int | str) -> int:
     """The public threshold as an integer at ``model.threshold_decimals``, range-checked.
 
@@ -268,8 +296,12 @@ def _rates(model: VenueModel, brackets: tuple[RateBracket, ...]) -> list[int]:
 
 
 def _requirement(model: VenueModel, ins: InstrumentData, notional: int) -> int:
-    """P(notional) over the instrument's rate brackets, at the chosen basis (initial / maintenance)."""
-    return progressive(notional, [b.up_to for b in ins.rate_brackets], _rates(model, ins.rate_brackets))
+    """The requirement of one position (module docstring): the initial rate of the notional's tier on
+    the whole notional, or the marginal maintenance schedule P(notional)."""
+    bounds = [b.up_to for b in ins.rate_brackets]
+    if model.requirement == "initial":
+        return tier_rate(notional, bounds, _rates(model, ins.rate_brackets))
+    return progressive(notional, bounds, _rates(model, ins.rate_brackets))
 
 
 def _tier_value(model: VenueModel, tiers: tuple[TierBracket, ...], value: int) -> int:
