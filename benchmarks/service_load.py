@@ -183,7 +183,8 @@ def main() -> None:
     print(f"{f'verify_batch of {args.proofs} (one core)':<44} {batch:>10,.0f}")
     print(f"{'service: accepted end to end (HTTP + ledger)':<44} {accepted / wall:>10,.0f}")
     print(f"service: {accepted} accepted in {wall:.2f} s; {nb['count']} pairing batches, "
-          f"{nb['proofs'] / max(1, nb['count']):.1f} proofs per batch on average")
+          f"{nb['proofs'] / max(1, nb['count']):.1f} proofs per batch on average; {health['commits']} ledger commits "
+          f"({health['ledger']['verdicts'] / max(1, health['commits']):.1f} verdicts per commit)")
 
 
 if __name__ == "__main__":

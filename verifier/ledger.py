@@ -60,6 +60,7 @@ __all__ = [
     "REASONS",
     "IssuedContext",
     "Verdict",
+    "VerdictRequest",
     "Ledger",
     "LedgerError",
     "sqlite_url",
@@ -233,6 +234,31 @@ class Verdict:
                 "token": None if self.token is None else str(self.token),
                 "public": [str(x) for x in self.public], "received_at": self.received_at,
                 "decided_at": self.decided_at}
+
+
+@dataclass(frozen=True)
+class VerdictRequest:
+    """A verdict to record (the arguments of :meth:`Ledger.record`), for :meth:`Ledger.record_many`."""
+
+    proof_hash: str
+    public: tuple[int, ...]
+    accepted: bool
+    reason: str
+    detail: str
+    context: IssuedContext | None = None
+    token: int | None = None
+    received_at: float | None = None
+
+
+def _check_request(r: VerdictRequest) -> None:
+    if r.reason not in REASONS or (r.reason == ACCEPTED) != bool(r.accepted):
+        raise LedgerError(f"reason: {r.reason!r:.40} does not fit accepted={r.accepted}")
+    if r.accepted and (r.context is None or r.token is None):
+        raise LedgerError("an accepted verdict needs its context and token")
+    if not isinstance(r.proof_hash, str) or len(r.proof_hash) != 64:
+        raise LedgerError(f"proof_hash: expected 64 hex digits, got {r.proof_hash!r:.80}")
+    if r.token is not None:
+        _field(r.token, "token")
 
 
 def _ctx_from_row(row: Any) -> IssuedContext:
@@ -422,14 +448,33 @@ class Ledger:
             return conn.execute(sa.select(spent.c.verdict_id).where(
                 spent.c.context_id == context_id, spent.c.token == str(token))).scalar()
 
+    def admission(self, context_value: int, public: Sequence[int]) -> tuple[IssuedContext | None, int | None,
+                                                                           str | None]:
+        """What the ledger knows of a submission naming ``context_value``, in one read.
+
+        Returns:
+            ``(context, token, spent_by)``: the issued context (None if unknown), the token the
+            submission would consume (:meth:`IssuedContext.token_of`), and the verdict that has
+            already consumed it (None if unspent).
+        """
+        with self._reader() as conn:
+            row = conn.execute(sa.select(contexts).where(contexts.c.value == str(context_value))).first()
+            if row is None:
+                return None, None, None
+            ctx = _ctx_from_row(row)
+            token = ctx.token_of(public)
+            winner = conn.execute(sa.select(spent.c.verdict_id).where(
+                spent.c.context_id == ctx.id, spent.c.token == str(token))).scalar()
+        return ctx, token, winner
+
     def record(self, *, proof_hash: str, public: Sequence[int], accepted: bool, reason: str, detail: str,
                context: IssuedContext | None = None, token: int | None = None,
                received_at: float | None = None) -> Verdict:
         """Record a verdict; an acceptance consumes ``(context, token)`` atomically.
 
-        With ``accepted=True`` the verdict and the ``spent`` row are written in one transaction.
-        If the token was already consumed (by an earlier or a concurrent submission), nothing of
-        that transaction remains and the submission is recorded instead as a rejected
+        With ``accepted=True`` the verdict and the ``spent`` row are written together (one
+        transaction). If the token was already consumed (by an earlier or a concurrent
+        submission), neither row is kept and the submission is recorded instead as a rejected
         :data:`REPLAY` naming the verdict that consumed it. So, whatever the concurrency, one
         token is accepted at most once.
 
@@ -449,42 +494,56 @@ class Ledger:
         Raises:
             LedgerError: inconsistent arguments.
         """
-        if reason not in REASONS or (reason == ACCEPTED) != bool(accepted):
-            raise LedgerError(f"reason: {reason!r:.40} does not fit accepted={accepted}")
-        if accepted and (context is None or token is None):
-            raise LedgerError("an accepted verdict needs its context and token")
-        if len(proof_hash) != 64:
-            raise LedgerError(f"proof_hash: expected 64 hex digits, got {proof_hash!r:.80}")
-        if token is not None:
-            _field(token, "token")
+        return self.record_many([VerdictRequest(proof_hash, tuple(public), accepted, reason, detail, context, token,
+                                                received_at)])[0]
+
+    def record_many(self, requests: Sequence[VerdictRequest]) -> list[Verdict]:
+        """Record several verdicts in one transaction: one durable commit for all (group commit).
+
+        Each acceptance is written inside its own savepoint: a token already consumed (before,
+        concurrently, or earlier in the same group) rolls back only that item's two rows, which
+        is then recorded as a :data:`REPLAY` in the same transaction. Nothing is visible, and
+        nothing survives a crash, until the whole group commits.
+
+        Raises:
+            LedgerError: an inconsistent request (nothing is written).
+            sqlalchemy.exc.DBAPIError: the database failed (nothing is written); e.g. a deadlock
+                between two services' groups on PostgreSQL: retry item by item.
+        """
+        for r in requests:
+            _check_request(r)
+        with self.engine.begin() as conn:
+            return [self._write(conn, r) for r in requests]
+
+    def _write(self, conn: Any, r: VerdictRequest) -> Verdict:
         now = time.time()
-        received = now if received_at is None else received_at
-        pub = tuple(int(x) for x in public)
-        row: dict[str, Any] = {"proof_hash": proof_hash, "context_id": None if context is None else context.id,
-               "token": None if token is None else str(token), "public": json.dumps([str(x) for x in pub]),
-               "received_at": received}
-        if accepted:
-            assert context is not None and token is not None
+        received = now if r.received_at is None else r.received_at
+        pub = tuple(int(x) for x in r.public)
+        ctx_id = None if r.context is None else r.context.id
+        row: dict[str, Any] = {"proof_hash": r.proof_hash, "context_id": ctx_id,
+                               "token": None if r.token is None else str(r.token),
+                               "public": json.dumps([str(x) for x in pub]), "received_at": received}
+        reason, detail = r.reason, r.detail
+        if r.accepted:
+            assert r.context is not None and r.token is not None
             vid = _new_id()
             try:
-                with self.engine.begin() as conn:
+                with conn.begin_nested():
                     conn.execute(verdicts.insert().values(id=vid, accepted=True, reason=ACCEPTED, detail=detail,
                                                           decided_at=now, **row))
-                    conn.execute(spent.insert().values(context_id=context.id, token=str(token), verdict_id=vid,
+                    conn.execute(spent.insert().values(context_id=ctx_id, token=str(r.token), verdict_id=vid,
                                                        spent_at=now))
-                return Verdict(vid, proof_hash, context.id, token, True, ACCEPTED, detail, pub, received, now)
+                return Verdict(vid, r.proof_hash, ctx_id, r.token, True, ACCEPTED, detail, pub, received, now)
             except IntegrityError:
-                winner = self.spent_by(context.id, token)
+                winner = conn.execute(sa.select(spent.c.verdict_id).where(
+                    spent.c.context_id == ctx_id, spent.c.token == str(r.token))).scalar()
                 if winner is None:  # not the spent key: something else is wrong, do not hide it
                     raise
-            reason, detail = REPLAY, _replay_detail(context, winner)
-            now = time.time()
+            reason, detail = REPLAY, _replay_detail(r.context, winner)
         vid = _new_id()
-        with self.engine.begin() as conn:
-            conn.execute(verdicts.insert().values(id=vid, accepted=False, reason=reason, detail=detail,
-                                                  decided_at=now, **row))
-        return Verdict(vid, proof_hash, None if context is None else context.id, token, False, reason, detail, pub,
-                       received, now)
+        conn.execute(verdicts.insert().values(id=vid, accepted=False, reason=reason, detail=detail, decided_at=now,
+                                              **row))
+        return Verdict(vid, r.proof_hash, ctx_id, r.token, False, reason, detail, pub, received, now)
 
     def verdict(self, verdict_id: str) -> Verdict | None:
         """The verdict with this id, or None."""

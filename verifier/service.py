@@ -23,10 +23,12 @@ loses there and is recorded as a ``replay``). Malformed or oversized bodies get 
 names the field (``{"error": "proof: pi_a[0]: expected a decimal string ...", "field": "proof"}``),
 never a 5xx; an overloaded service answers 429.
 
-Verification runs off the event loop: statement checks and ledger writes in threads, pairings in a
-process pool over the machine's cores (or Dask workers, ``[workers] engine = "dask"``). Submissions
-that arrive while the workers are busy are checked together in one batch
-(:func:`zkmargin.verifier.verify_batch`), so the service batches exactly when it is under load.
+Verification runs off the event loop: ledger reads in threads, pairings in a process pool over the
+machine's cores (or Dask workers, ``[workers] engine = "dask"``), verdicts through one writer
+thread. Submissions that arrive while the workers are busy are checked together in one batch
+(:func:`zkmargin.verifier.verify_batch`), and verdicts that arrive while the ledger commits are
+written together in the next transaction (group commit, a savepoint per acceptance), so the
+service batches exactly when it is under load. A client is answered after its verdict is durable.
 
 Needs ``zkmargin[service]``.
 """
@@ -73,6 +75,7 @@ from zkmargin.verifier.ledger import (
     IssuedContext,
     Ledger,
     Verdict,
+    VerdictRequest,
 )
 
 __all__ = ["ServiceConfig", "ConfigError", "load_config", "VenueService", "BadRequest", "create_app"]
@@ -348,6 +351,68 @@ class _Batcher:
             self.task.cancel()
 
 
+class _LedgerWriter:
+    """Writes verdicts through one thread, grouping whatever queued during the previous commit.
+
+    One durable commit then covers many verdicts (:meth:`Ledger.record_many`: one transaction,
+    a savepoint per acceptance), so under load the ledger's fsyncs do not cap the throughput;
+    each client is answered only after the commit that holds its verdict.
+    """
+
+    def __init__(self, ledger: Ledger, max_group: int = 256) -> None:
+        self.ledger = ledger
+        self.max_group = max_group
+        self.queue: asyncio.Queue[tuple[VerdictRequest, asyncio.Future[Verdict]]] = asyncio.Queue()
+        self.thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
+        self.task: asyncio.Task[None] | None = None
+        self.commits = 0
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def record(self, request: VerdictRequest) -> Verdict:
+        fut: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
+        await self.queue.put((request, fut))
+        return await fut
+
+    def _write(self, requests: list[VerdictRequest]) -> list[Verdict]:
+        from sqlalchemy.exc import DBAPIError, IntegrityError
+
+        try:
+            return self.ledger.record_many(requests)
+        except DBAPIError as e:
+            if len(requests) == 1 or isinstance(e, IntegrityError):
+                raise
+            # e.g. two services' groups deadlocked on PostgreSQL: nothing was written; go one by one
+            logger.warning("group of %d verdicts failed (%s); writing them one by one", len(requests),
+                           type(e.orig).__name__ if e.orig is not None else type(e).__name__)
+            return [self.ledger.record_many([r])[0] for r in requests]
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            group = [await self.queue.get()]
+            while len(group) < self.max_group and not self.queue.empty():
+                group.append(self.queue.get_nowait())
+            try:
+                out = await loop.run_in_executor(self.thread, self._write, [r for r, _ in group])
+            except Exception as e:  # the database failed: these requests fail (5xx), the service goes on
+                logger.exception("writing %d verdicts failed", len(group))
+                for _, fut in group:
+                    if not fut.done():
+                        fut.set_exception(e)
+                continue
+            self.commits += 1
+            for (_, fut), v in zip(group, out, strict=True):
+                if not fut.done():
+                    fut.set_result(v)
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.thread.shutdown(wait=True)
+
+
 # --- the venue ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -449,6 +514,7 @@ class VenueService:
         self.db_threads = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="ledger")
         self.workers: Any = None
         self.batcher: _Batcher | None = None
+        self.writer: _LedgerWriter | None = None
         self.pending = 0
         self.started_at = time.time()
 
@@ -460,12 +526,16 @@ class VenueService:
         await self.workers.start()
         self.batcher = _Batcher(self.workers, self.config.max_batch)
         self.batcher.start()
+        self.writer = _LedgerWriter(self.ledger)
+        self.writer.start()
         logger.info("service ready", extra={"fields": {"venue": self.config.venue, "workers": self.workers.describe(),
                                                        "database": self.ledger.dialect}})
 
     async def close(self) -> None:
         if self.batcher is not None:
             await self.batcher.close()
+        if self.writer is not None:
+            await self.writer.close()
         if self.workers is not None:
             await self.workers.close()
         self.db_threads.shutdown(wait=False)
@@ -571,24 +641,21 @@ class VenueService:
         """
         t0 = time.perf_counter()
         slot = self.names.index("context")
-        ctx: IssuedContext | None = await self._db(self.ledger.find_context, sub.public[slot])
-        reason, detail, token = ACCEPTED, "", None
+        ctx, token, winner = await self._db(self.ledger.admission, sub.public[slot], sub.public)
+        reason, detail = ACCEPTED, ""
         if ctx is None:
             reason, detail = UNKNOWN_CONTEXT, "the proof's context was not issued by this venue's ledger"
         elif ctx.venue != self.config.venue:
             reason, detail = OTHER_VENUE, f"the context was issued for venue {ctx.venue!r}, not {self.config.venue!r}"
+        elif winner is not None:
+            what = "context was already answered" if ctx.statement == "bilateral" else "nullifier was already used"
+            reason, detail = REPLAY, f"replay: this {what} (accepted verdict {winner})"
+        elif sub.received_at > ctx.expires_at:
+            reason, detail = EXPIRED_CONTEXT, f"the context expired {sub.received_at - ctx.expires_at:.0f} s ago"
         else:
-            token = ctx.token_of(sub.public)
-            winner = await self._db(self.ledger.spent_by, ctx.id, token)
-            if winner is not None:
-                what = "context was already answered" if ctx.statement == "bilateral" else "nullifier was already used"
-                reason, detail = REPLAY, f"replay: this {what} (accepted verdict {winner})"
-            elif sub.received_at > ctx.expires_at:
-                reason, detail = EXPIRED_CONTEXT, f"the context expired {sub.received_at - ctx.expires_at:.0f} s ago"
-            else:
-                mm = _mismatches(ctx.statement, ctx.expected, sub.public)
-                if mm:
-                    reason, detail = WRONG_STATEMENT, _explain_mismatch(mm)
+            mm = _mismatches(ctx.statement, ctx.expected, sub.public)
+            if mm:
+                reason, detail = WRONG_STATEMENT, _explain_mismatch(mm)
         if reason == ACCEPTED:
             assert self.batcher is not None
             res = await self.batcher.check(sub.public, sub.proof_json)
@@ -598,9 +665,9 @@ class VenueService:
                 reason, detail = INVALID_PROOF, "invalid: the proof does not verify for this statement"
             else:
                 detail = "valid: the account meets the rule for this market, threshold and context"
-        verdict: Verdict = await self._db(self.ledger.record, proof_hash=sub.proof_hash, public=sub.public,
-                                          accepted=reason == ACCEPTED, reason=reason, detail=detail, context=ctx,
-                                          token=token, received_at=sub.received_at)
+        assert self.writer is not None
+        verdict: Verdict = await self.writer.record(VerdictRequest(
+            sub.proof_hash, sub.public, reason == ACCEPTED, reason, detail, ctx, token, sub.received_at))
         logger.info("verdict", extra={"fields": {"id": verdict.id, "reason": verdict.reason,
                                                  "context_id": verdict.context_id, "proof_hash": verdict.proof_hash,
                                                  "ms": round(1000 * (time.perf_counter() - t0), 2)}})
@@ -628,6 +695,7 @@ class VenueService:
                 "workers": self.workers.describe() if self.workers else None,
                 "batches": {"count": self.batcher.batches if self.batcher else 0,
                             "proofs": self.batcher.items if self.batcher else 0},
+                "commits": self.writer.commits if self.writer else 0,
                 "ledger": counts}
 
 

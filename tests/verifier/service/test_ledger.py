@@ -18,8 +18,10 @@ from zkmargin.verifier.ledger import (
     EXPIRED_CONTEXT,
     REPLAY,
     SCHEMA_VERSION,
+    UNKNOWN_CONTEXT,
     Ledger,
     LedgerError,
+    VerdictRequest,
     meta_table,
     spent,
 )
@@ -74,6 +76,32 @@ def test_rejections_are_recorded_and_consume_nothing(db_url):
             ledger.record(proof_hash=H, public=[], accepted=True, reason=REPLAY, detail="", context=ctx, token=1)
         with pytest.raises(LedgerError, match="context and token"):
             ledger.record(proof_hash=H, public=[], accepted=True, reason=ACCEPTED, detail="")
+
+
+def test_group_commit_keeps_each_acceptance_single(db_url):
+    """record_many: one transaction for the group, each acceptance in its own savepoint."""
+    with Ledger(db_url) as ledger:
+        a, b = _bilateral(ledger), _bilateral(ledger)
+        _accept(ledger, b, b.nonce)
+        reqs = [VerdictRequest(H, a.expected, True, ACCEPTED, "ok", a, a.nonce),
+                VerdictRequest("cd" * 32, a.expected, True, ACCEPTED, "ok", a, a.nonce),  # same token, same group
+                VerdictRequest("ef" * 32, b.expected, True, ACCEPTED, "ok", b, b.nonce),  # spent before
+                VerdictRequest("12" * 32, (1, 2), False, UNKNOWN_CONTEXT, "not issued here")]
+        out = ledger.record_many(reqs)
+        assert [v.reason for v in out] == [ACCEPTED, REPLAY, REPLAY, UNKNOWN_CONTEXT]
+        assert out[0].id in out[1].detail and out[0].accepted and not out[1].accepted
+        assert ledger.counts() == {"contexts": 2, "verdicts": 5, "accepted": 2, "spent": 2}
+        assert ledger.check_integrity() == []
+        # one bad request: nothing of the group is written
+        c = _bilateral(ledger)
+        with pytest.raises(LedgerError, match="proof_hash"):
+            ledger.record_many([VerdictRequest(H, c.expected, True, ACCEPTED, "ok", c, c.nonce),
+                                VerdictRequest("zz", c.expected, False, REPLAY, "")])
+        assert ledger.spent_by(c.id, c.nonce) is None and ledger.counts()["verdicts"] == 5
+        ctx, token, winner = ledger.admission(a.value, a.expected)
+        assert ctx == a and token == a.nonce and winner == out[0].id
+        assert ledger.admission(c.value, c.expected) == (c, c.nonce, None)
+        assert ledger.admission(12345, []) == (None, None, None)
 
 
 def test_attested_nullifiers_once_per_context(db_url):
