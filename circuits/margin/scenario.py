@@ -19,14 +19,24 @@ input. Then max with the floor and with 0 by two unchecked comparisons of width 
 (their inputs are in range: the argmax output is one of its range-checked elements, and
 0 <= floor < 2**LOSS_BITS).
 
+Scenario groups (SPAN's combined commodities, ``model.n_groups`` = G > 1): instrument i belongs to
+group g_i (market data, ``groups[i]``); each group has its own losses, floor and worst scenario,
+and Q = RS * sum_g max(0, max_s loss_{g,s}, floor_g). In-circuit, ``in_{i,g} = is_equal(g_i, g)``
+(G per instrument, with ``sum_g in_{i,g} == 1`` so that no instrument can fall outside every group,
+whatever the market vector), ``loss_{g,s} = -sum_i in_{i,g} * s_i * risk_i[s]``, and the argmax and
+maxes above per group (scopes ``group[g]/...``; the binding scenario of group g is the private wire
+``group[g]/report/binding_scenario``). With G = 1 the circuit is exactly the single-group one.
+
 Bounds: |s_i * risk_i[s]| < 2**127 and at most 2**10 instruments, so |loss_s| < 2**137 =
-2**LOSS_BITS; likewise 0 <= floor < 2**137 (max(-s, 0) < 2**63, som < 2**64). Q < 2**197,
+2**LOSS_BITS; likewise 0 <= floor < 2**137 (max(-s, 0) < 2**63, som < 2**64); the groups partition
+the instruments, so the same holds for every group and sum_g max(0, loss, floor) < 2**138. Q < 2**198,
 |E| < 2**198, RS * T < 2**188: |D| < 2**199.
 
 Cost (``scenario_cost``): the shared statement; per instrument 132 (position) + 1 (uPnL) + S
 (one product per scenario) + 1 with the floor on; per asset 65 + 2; the argmax over S losses
 ``S * (2 * 138 + 4) + 1``; 1 (binding wire); (140 + 1) per max (two with the floor, one without);
-205 (final check).
+205 (final check). With G > 1 groups: per instrument also 2 * G (membership) + 1 (one group) +
+G * S (group losses) + G with the floor on; the argmax, binding wire and maxes once per group.
 """
 
 from __future__ import annotations
@@ -36,10 +46,10 @@ from typing import ClassVar
 from zkmargin.margin.limits import LOSS_BITS
 from zkmargin.margin.model import VenueModel
 
-from ..api import API
+from ..api import API, Var
 from ..std import minmax
 from ..std.cmp import is_less_unchecked
-from ..std.select import select_unchecked
+from ..std.select import is_equal, select_unchecked
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
 from .cross import flat_collateral
@@ -55,11 +65,32 @@ _WIDTH = LOSS_BITS + 1
 
 def scenario_cost(model: VenueModel) -> int:
     """Constraints of ``ScenarioMargin(model=model)`` (a test pins it against the compiled count)."""
-    s, floor = model.n_scenarios, model.short_option_floor
+    s, floor, g = model.n_scenarios, model.short_option_floor, model.n_groups
     per_instrument = 132 + 1 + s + (1 if floor else 0)
+    if g > 1:
+        per_instrument += 2 * g + 1 + g * s + (g if floor else 0)
     maxes = (2 if floor else 1) * (_WIDTH + 3)
+    per_group = s * (2 * _WIDTH + 4) + 1 + 1 + maxes
     return (statement_cost(model) + model.n_instruments * per_instrument + model.n_assets * (65 + 2)
-            + s * (2 * _WIDTH + 4) + 1 + 1 + maxes + gadgets.SURPLUS_COST)
+            + g * per_group + gadgets.SURPLUS_COST)
+
+
+def _group_requirement(api: API, losses: list[Var], floor: Var | None) -> Var:
+    """``max(0, max_s loss_s, floor)`` of one group (unscaled), with its binding scenario as a report wire."""
+    with api.scope("worst"):
+        worst, sel = minmax.argmax_of(api, [x + _SHIFT for x in losses], bits=_WIDTH)
+    with api.scope("report"):
+        api.materialize(api.sum([s.scale(k) for k, s in enumerate(sel)]), label="binding_scenario")
+    with api.scope("requirement"):
+        # max(worst, floor, 0) on shifted values; inputs in [0, 2**_WIDTH) (module docstring)
+        m = worst
+        if floor is not None:
+            with api.scope("floor"):
+                f = floor + _SHIFT
+                m = select_unchecked(api, is_less_unchecked(api, m, f, bits=_WIDTH), f, m)
+        with api.scope("zero"):
+            m = select_unchecked(api, is_less_unchecked(api, m, _SHIFT, bits=_WIDTH), _SHIFT, m)
+        return m - _SHIFT
 
 
 class ScenarioMargin(MarginCircuit):
@@ -75,29 +106,36 @@ class ScenarioMargin(MarginCircuit):
             with api.scope(f"asset[{j}]"):
                 a = gadgets.checked_amount(api, account["amounts"][j])
                 equity = equity + flat_collateral(api, a, market["prices"][j], market["haircuts"][j], rs)
-        losses = [api.const(0) for _ in range(n_s)]
-        floor = api.const(0)
+        n_g = model.n_groups
+        losses = [[api.const(0) for _ in range(n_s)] for _ in range(n_g)]
+        floors = [api.const(0) for _ in range(n_g)]
         for i in range(model.n_instruments):
             with api.scope(f"position[{i}]"):
                 pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
                 equity = equity + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
                 row = market["risk"][i]
-                for sc in range(n_s):
-                    losses[sc] = losses[sc] - api.mul(pos.size, row[sc], label=f"pnl[{sc}]")
-                if model.short_option_floor:
-                    floor = floor + api.mul(pos.short_size(), market["short_option_minimums"][i], label="floor")
-        with api.scope("worst"):
-            worst, sel = minmax.argmax_of(api, [x + _SHIFT for x in losses], bits=_WIDTH)
-        with api.scope("report"):
-            api.materialize(api.sum([s.scale(k) for k, s in enumerate(sel)]), label="binding_scenario")
-        with api.scope("requirement"):
-            # max(worst, floor, 0) on shifted values; inputs in [0, 2**_WIDTH) (module docstring)
-            m = worst
-            if model.short_option_floor:
-                with api.scope("floor"):
-                    f = floor + _SHIFT
-                    m = select_unchecked(api, is_less_unchecked(api, m, f, bits=_WIDTH), f, m)
-            with api.scope("zero"):
-                m = select_unchecked(api, is_less_unchecked(api, m, _SHIFT, bits=_WIDTH), _SHIFT, m)
-            requirement = (m - _SHIFT).scale(rs)
-        gadgets.assert_surplus(api, equity - requirement - self.threshold.scale(rs))
+                pnl = [api.mul(pos.size, row[sc], label=f"pnl[{sc}]") for sc in range(n_s)]
+                som = (api.mul(pos.short_size(), market["short_option_minimums"][i], label="floor")
+                       if model.short_option_floor else None)
+                if n_g == 1:
+                    losses[0] = [x - p for x, p in zip(losses[0], pnl, strict=True)]
+                    if som is not None:
+                        floors[0] = floors[0] + som
+                    continue
+                with api.scope("group"):
+                    member = [is_equal(api, market["groups"][i], g) for g in range(n_g)]
+                    api.assert_equal(api.sum(member), 1, label="one_group")
+                    for g in range(n_g):
+                        losses[g] = [x - api.mul(member[g], p, label=f"in[{g}]*pnl[{sc}]")
+                                     for sc, (x, p) in enumerate(zip(losses[g], pnl, strict=True))]
+                        if som is not None:
+                            floors[g] = floors[g] + api.mul(member[g], som, label=f"in[{g}]*floor")
+        floor_on = model.short_option_floor
+        if n_g == 1:
+            requirement = _group_requirement(api, losses[0], floors[0] if floor_on else None)
+        else:
+            requirement = api.const(0)
+            for g in range(n_g):
+                with api.scope(f"group[{g}]"):
+                    requirement = requirement + _group_requirement(api, losses[g], floors[g] if floor_on else None)
+        gadgets.assert_surplus(api, equity - requirement.scale(rs) - self.threshold.scale(rs))

@@ -147,3 +147,109 @@ def test_lying_comparison_bit_cannot_move_the_notional_to_a_cheaper_tier():
 
     run = run_gadget(fn, [x, u, 200, 500], [cheaper], hints={"bits.decompose": lie})
     assert not run.ok and any("tier[1]" in v for v in run.violated()), run.violated()
+
+
+# --- scenario groups (SPAN combined commodities) ---------------------------------------------
+
+def _grouped_model(n_groups: int):
+    from zkmargin.circuits.margin._testing import small_model
+
+    base = small_model("scenario")
+    return load_model({**base.to_dict(), "model_id": f"grouped-{n_groups}",
+                       "sizes": {**base.to_dict()["sizes"], "n_groups": n_groups}})
+
+
+def _grouped_case(rng: random.Random, model):
+    from zkmargin.circuits.margin._testing import random_case, replace_instrument, revalidate
+
+    market, pf = random_case(rng, model)
+    for i in range(len(market.instruments)):
+        market = replace_instrument(market, i, group=rng.randrange(model.n_groups))
+    return revalidate(model, market, pf)
+
+
+@pytest.mark.parametrize("n_groups", [2, 3])
+def test_scenario_groups_circuit_satisfiable_exactly_when_the_engine_passes(n_groups):
+    model = _grouped_model(n_groups)
+    rng = random.Random(f"groups-{n_groups}")
+    seen = set()
+    for _ in range(12):
+        market, pf = _grouped_case(rng, model)
+        rep = evaluate(model, market, pf, 0)
+        # the tightest thresholds: exactly the surplus passes, one value unit more fails
+        t = max(0, rep.surplus // model.rate_scale)
+        for thr in (t, t + 1):
+            passes = evaluate(model, market, pf, thr).passes
+            seen.add(passes)
+            assert witness_passes(assignment_for(model, market, pf, SALT, thr, CONTEXT)) is passes, (thr, rep.explain())
+        assert sum(rep.group_requirements) == rep.requirement
+    assert seen == {True, False}
+
+
+def test_groups_never_offset_each_other():
+    """A gain in one group's worst scenario does not reduce another group's requirement."""
+    folder = EXAMPLES / "span_scenario_groups"
+    model = load_model(folder / "model.json")
+    market = load_market(folder / "market.json", model)
+    pf = load_portfolio(folder / "portfolio_18060.json", model)
+    joint = load_model(EXAMPLES / "span_covered_write" / "model.json")
+    joint_market = load_market(EXAMPLES / "span_covered_write" / "market.json", joint)
+    joint_pf = load_portfolio(EXAMPLES / "span_covered_write" / "portfolio_pass.json", joint)
+    rs = model.rate_scale * 10**model.value_decimals
+    assert evaluate(model, market, pf, 0).requirement == 18_060 * rs
+    assert evaluate(joint, joint_market, joint_pf, 0).requirement == 6_620 * rs
+    assert evaluate(model, market, pf, 0).group_requirements == (10_000 * rs, 8_060 * rs)
+
+
+def test_instrument_outside_every_group_violates_one_group_only():
+    """A market vector whose group index names no group (a market of another G): the membership sum
+    catches it, so the instrument's losses can never be dropped."""
+    from zkmargin.circuits.margin import assign_vectors
+    from zkmargin.circuits.margin._testing import build_unchecked
+    from zkmargin.circuits.std._testing import violated
+    from zkmargin.margin import market_layout
+
+    model = _grouped_model(2)
+    market, pf = _grouped_case(random.Random(5), model)
+    acc, mkt = pf.to_field_elements(model), market.to_field_elements(model)
+    pos = 0
+    for name, shape in market_layout(model):
+        if name == "groups":
+            break
+        n = 1
+        for d in shape:
+            n *= d
+        pos += n
+    mkt[pos] = 2  # instrument 0 in "group 2" of a 2-group model
+    cs, w = build_unchecked(assign_vectors(model, acc, SALT, mkt, 0, CONTEXT))
+    bad = violated(cs, w)
+    assert "position[0]/group/one_group" in bad
+    assert all(b == "position[0]/group/one_group" or b.endswith("surplus/assert_bits/recompose") for b in bad), bad
+
+
+#: Compiled constraint counts of the new examples, pinned (a change of shape shows in the diff).
+PUBLISHED_COUNTS = {
+    "span_scenario_groups/model.json": 13348,
+    "initial_margin_tier_rate/model_initial.json": 3876,
+    "initial_margin_tier_rate/model_maintenance.json": 3262,
+}
+
+
+@pytest.mark.parametrize("path", list(PUBLISHED_COUNTS))
+def test_published_example_counts_pinned(path):
+    from zkmargin.circuits.margin import constraint_count
+
+    model = load_model(EXAMPLES / path)
+    assert compile_circuit(circuit_for(model)).n_constraints == PUBLISHED_COUNTS[path] == constraint_count(model)
+
+
+def test_lying_group_membership_fails():
+    """is_equal's inverse hint claiming 'same group' (or not) against the truth violates is_zero."""
+    model = _grouped_model(2)
+    market, pf = _grouped_case(random.Random(9), model)
+    from zkmargin.circuits.margin._testing import build_unchecked
+    from zkmargin.circuits.std._testing import violated
+
+    circuit = assignment_for(model, market, pf, SALT, 0, CONTEXT)
+    cs, w = build_unchecked(circuit, {"is_zero.inverse": lambda ins: [0]})  # "every difference is zero"
+    assert any("/group/" in b for b in violated(cs, w))

@@ -44,7 +44,7 @@ minimums < 2**64; |risk| < 2**64; amounts < 2**64; margins and bracket bounds < 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -125,8 +125,11 @@ class MarginReport:
         binding_label: what sets the requirement or fails, 1-based for people: "scenario 13",
             "short option minimum", "position 2 (ETH-PERP)"; "" when nothing binds.
         health_factor: health only: weighted collateral / debt as an exact Fraction (None: no debt).
-        scenario_losses: scenario only: the portfolio loss in each scenario * RS (negative: a gain).
-        floor: scenario only: the short option minimum * RS (0 when off).
+        scenario_losses: scenario only: the portfolio loss in each scenario * RS (negative: a gain);
+            with scenario groups, group by group (group 0's S losses, then group 1's, ...).
+        floor: scenario only: the short option minimum * RS (0 when off), summed over groups.
+        group_requirements: scenario with n_groups > 1: each group's requirement * RS
+            (``max(0, its worst loss, its floor)``), whose sum is ``requirement``.
         positions, assets: per-item breakdowns (held positions; assets with collateral or debt).
     """
 
@@ -145,6 +148,7 @@ class MarginReport:
     health_decimals: int = 0
     scenario_losses: tuple[int, ...] = ()
     floor: int = 0
+    group_requirements: tuple[int, ...] = ()
     positions: tuple[PositionLine, ...] = ()
     assets: tuple[AssetLine, ...] = ()
 
@@ -337,6 +341,11 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
         scenario:      loss_s = -sum_i s_i * risk_i[s]                 (value units; a gain is negative)
                        floor  = sum_i max(-s_i, 0) * som_i             (0 when the floor is off)
                        Q = RS * max(0, max_s loss_s, floor)
+        scenario with G > 1 groups (SPAN's combined commodities: instrument i in group g_i):
+                       loss_{g,s} = -sum_{i: g_i = g} s_i * risk_i[s],  floor_g likewise
+                       Q = RS * sum_g max(0, max_s loss_{g,s}, floor_g)
+                       (each group's worst scenario separately, summed: a gain in one commodity
+                       does not offset a loss in another; no inter-commodity spread credit)
 
     Check: ``E - Q >= RS * T``; surplus = E - Q, threshold = RS * T (report decimals QD + PD + RD).
 
@@ -367,22 +376,33 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
             position_lines.append(PositionLine(i, ins.symbol, s, notional * rs, upnl, req))
     extra: dict[str, object] = {}
     if kind == "scenario":
-        losses = [-sum(sizes[i] * ins.risk_array[sc] for i, ins in enumerate(market.instruments))
-                  for sc in range(model.n_scenarios)]
-        floor = sum(max(-sizes[i], 0) * ins.short_option_minimum for i, ins in enumerate(market.instruments)) \
-            if model.short_option_floor else 0
-        worst = max(range(len(losses)), key=lambda sc: (losses[sc], -sc))  # first index on ties
-        requirement = rs * max(0, losses[worst], floor)
-        if requirement == 0:
-            label = ""
-        elif floor > losses[worst]:
-            label = "short option minimum"
-        else:
-            label = f"scenario {worst + 1}"
-        extra = {"binding": worst, "binding_label": label, "scenario_losses": tuple(rs * x for x in losses),
-                 "floor": rs * floor}
+        groups: list[tuple[list[int], int, int]] = []  # (losses, floor, worst) per group
+        for g in range(model.n_groups):
+            members = [(i, ins) for i, ins in enumerate(market.instruments) if ins.group == g]
+            losses = [-sum(sizes[i] * ins.risk_array[sc] for i, ins in members) for sc in range(model.n_scenarios)]
+            floor = sum(max(-sizes[i], 0) * ins.short_option_minimum for i, ins in members) \
+                if model.short_option_floor else 0
+            worst = max(range(len(losses)), key=_first_max_key(losses))  # first index on ties
+            groups.append((losses, floor, worst))
+        per_group = [rs * max(0, losses[worst], floor) for losses, floor, worst in groups]
+        requirement = sum(per_group)
+        labels = []
+        for g, (losses, floor, worst) in enumerate(groups):
+            if per_group[g] == 0:
+                continue
+            what = "short option minimum" if floor > losses[worst] else f"scenario {worst + 1}"
+            labels.append(what if model.n_groups == 1 else f"group {g + 1}: {what}")
+        extra = {"binding": groups[0][2] if model.n_groups == 1 else None, "binding_label": "; ".join(labels),
+                 "scenario_losses": tuple(rs * x for losses, _, _ in groups for x in losses),
+                 "floor": rs * sum(f for _, f, _ in groups),
+                 "group_requirements": tuple(per_group) if model.n_groups > 1 else ()}
     return _report(model, t, equity, requirement, equity - requirement, rs * t,
                    positions=tuple(position_lines), assets=tuple(asset_lines), **extra)
+
+
+def _first_max_key(losses: list[int]) -> Callable[[int], tuple[int, int]]:
+    """Sort key for ``max`` over scenario indices that prefers the first index on ties."""
+    return lambda sc: (losses[sc], -sc)
 
 
 def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:

@@ -26,9 +26,9 @@ their bounds hold without in-circuit checks (a circuit may still check them):
   (health).
 
 Shape: ``n_I + n_A <= MAX_ITEMS`` (2**10), brackets and tiers ``<= MAX_BRACKETS``, scenarios
-``<= MAX_SCENARIOS``. Every model's final comparison is ``D >= 0`` for an integer D with
-``|D| < 2**(SURPLUS_BITS - 1)``; a circuit checks it as ``D in [0, 2**SURPLUS_BITS)``, which also
-rejects a negative D (as a field element it is r - |D| > 2**253).
+``<= MAX_SCENARIOS``, scenario groups ``<= MAX_GROUPS``. Every model's final comparison is
+``D >= 0`` for an integer D with ``|D| < 2**(SURPLUS_BITS - 1)``; a circuit checks it as
+``D in [0, 2**SURPLUS_BITS)``, which also rejects a negative D (as a field element it is r - |D| > 2**253).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_BRACKETS",
     "MAX_SCENARIOS",
+    "MAX_GROUPS",
     "SIZE_BITS",
     "PRICE_BITS",
     "AMOUNT_BITS",
@@ -60,6 +61,8 @@ MAX_ITEMS = 1 << 10
 MAX_BRACKETS = 16
 #: Largest number of scenarios of a risk array.
 MAX_SCENARIOS = 256
+#: Largest number of scenario groups (SPAN combined commodities) of a scenario model.
+MAX_GROUPS = 64
 #: |size| < 2**SIZE_BITS (signed position sizes, in base units).
 SIZE_BITS = 63
 #: Prices (marks, entries, asset prices, short option minimums) are below 2**PRICE_BITS.

@@ -38,7 +38,7 @@ Market header (16 elements, always first; unused entries 0):
  7-8  n_instruments, n_assets (0 where the model has none)
  9    n_rate_brackets K (cross, isolated, tiered)
  10   requirement basis: initial 1, maintenance 2 (cross, isolated, tiered)
- 11   n_tiers T (tiered)
+ 11   n_tiers T (tiered); n_groups G (scenario: combined commodities, 1 = one group)
  12   n_scenarios S (scenario)
  13   short option floor: 1 on, 0 off (scenario)
  14   base decimals BD (health)
@@ -51,7 +51,8 @@ Market segments after the header, by model (K-1 bounds per row: the last bracket
             prices[n_A], haircuts[n_A]
 * isolated: marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K]
 * scenario: marks[n_I], risk[n_I][S] (signed), short_option_minimums[n_I] (only when the floor is
-            on), prices[n_A], haircuts[n_A]
+            on), groups[n_I] (only when G > 1: each instrument's 0-based group), prices[n_A],
+            haircuts[n_A]
 * health:   prices[n_A], liquidation_thresholds[n_A]
 * tiered:   marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K],
             prices[n_A], tier_bounds[n_A][T-1], tier_haircuts[n_A][T]
@@ -167,6 +168,7 @@ class VenueModel:
     health_decimals: int = 0
     requirement: str = ""
     short_option_floor: bool = False
+    n_groups: int = 1
     description: str = ""
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -223,7 +225,7 @@ class VenueModel:
             self.n_assets,
             self.n_rate_brackets,
             REQUIREMENT_CODES.get(self.requirement, 0),
-            self.n_tiers,
+            self.n_groups if self.margin_model == "scenario" else self.n_tiers,
             self.n_scenarios,
             int(self.short_option_floor),
             self.base_decimals,
@@ -244,6 +246,8 @@ class VenueModel:
             sizes["n_tiers"] = self.n_tiers
         if spec.scenarios:
             sizes["n_scenarios"] = self.n_scenarios
+            if self.n_groups > 1:
+                sizes["n_groups"] = self.n_groups
         decimals = {"quantity": self.quantity_decimals, "price": self.price_decimals, "rate": self.rate_decimals}
         if spec.health:
             decimals |= {"base": self.base_decimals, "health": self.health_decimals}
@@ -296,6 +300,7 @@ class InstrumentData:
     rate_brackets: tuple[RateBracket, ...] = ()
     risk_array: tuple[int, ...] = ()
     short_option_minimum: int = 0
+    group: int = 0
 
 
 @dataclass(frozen=True)
@@ -355,6 +360,8 @@ class Market:
             seg["risk"] = [from_signed(v) for x in ins for v in (x.risk_array if x else (0,) * s)]
             if model.short_option_floor:
                 seg["short_option_minimums"] = [x.short_option_minimum if x else 0 for x in ins]
+            if model.n_groups > 1:
+                seg["groups"] = [x.group if x else 0 for x in ins]
         if spec.assets:
             seg["prices"] = [a.price if a else 0 for a in ast]
         if spec.haircuts:
@@ -384,6 +391,8 @@ class Market:
                 d["risk_array"] = [format_decimal(v, pd) for v in x.risk_array]
                 if model.short_option_floor:
                     d["short_option_minimum"] = format_decimal(x.short_option_minimum, pd)
+                if model.n_groups > 1:
+                    d["group"] = x.group
             instruments.append(d)
         assets = []
         for a in self.assets:
@@ -543,6 +552,8 @@ def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
         out.append(("risk", (n_i, model.n_scenarios)))
         if model.short_option_floor:
             out.append(("short_option_minimums", (n_i,)))
+        if model.n_groups > 1:
+            out.append(("groups", (n_i,)))
     if spec.assets:
         out.append(("prices", (n_a,)))
     if spec.haircuts:

@@ -17,7 +17,8 @@ Venue model (``kind: "venue_model"``)::
 
   sizes by model (all required, nothing else allowed): cross n_instruments, n_assets,
   n_rate_brackets; isolated n_instruments, n_rate_brackets; scenario n_instruments, n_assets,
-  n_scenarios; health n_assets; tiered n_instruments, n_assets, n_rate_brackets, n_tiers.
+  n_scenarios (and optionally n_groups, default 1: SPAN's combined commodities, each with its own
+  worst scenario); health n_assets; tiered n_instruments, n_assets, n_rate_brackets, n_tiers.
   "instruments" is required exactly when the model has instruments, "assets" when it has assets.
   decimals: quantity, price, rate in [0, 18]; health also base in [0, quantity + price] and
   health in [0, 18]. parameters: cross, isolated, tiered {"requirement": "initial" |
@@ -34,7 +35,8 @@ Market data (``kind: "market"``), one entry per model symbol, in any order::
   instrument fields: symbol, mark; rate_brackets (cross, isolated, tiered: exactly
   n_rate_brackets, ``up_to`` strictly increasing values, the last null; rates nondecreasing from
   bracket to bracket; maintenance <= initial); risk_array (scenario: exactly n_scenarios signed
-  prices); short_option_minimum (scenario with the floor on). asset fields: symbol, price;
+  prices); short_option_minimum (scenario with the floor on); group (scenario with n_groups > 1:
+  the instrument's 0-based group, a JSON integer below n_groups). asset fields: symbol, price;
   haircut (cross, scenario); liquidation_threshold (health); tiers (tiered: exactly n_tiers
   {"up_to", "haircut"}, bounds as for rate brackets, haircuts nondecreasing). Rates, haircuts and
   thresholds are fractions in [0, 1] at rate decimals ("0.025" = 2.5 %).
@@ -75,6 +77,7 @@ from .limits import (
     EPOCH_BITS,
     MAX_BRACKETS,
     MAX_DECIMALS,
+    MAX_GROUPS,
     MAX_ITEMS,
     MAX_SCENARIOS,
     PRICE_BITS,
@@ -195,7 +198,9 @@ _SIZE_KEYS = {
     "tiered": ("n_instruments", "n_assets", "n_rate_brackets", "n_tiers"),
 }
 _SIZE_LIMITS = {"n_instruments": MAX_ITEMS, "n_assets": MAX_ITEMS, "n_rate_brackets": MAX_BRACKETS,
-                "n_tiers": MAX_BRACKETS, "n_scenarios": MAX_SCENARIOS}
+                "n_tiers": MAX_BRACKETS, "n_scenarios": MAX_SCENARIOS, "n_groups": MAX_GROUPS}
+#: Sizes a model may give (the default in brackets): scenario n_groups (1).
+_OPTIONAL_SIZE_KEYS = {"scenario": ("n_groups",)}
 _PARAM_KEYS = {"cross": ("requirement",), "isolated": ("requirement",), "tiered": ("requirement",),
                "scenario": ("short_option_floor",), "health": ()}
 
@@ -228,8 +233,9 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     venue = doc.as_str(d["venue"], "venue", _VENUE, "a venue id (letters, digits, ._:-; 1 to 31 characters)")
 
     size_keys = _SIZE_KEYS[kind]
-    sd = doc.as_obj(d["sizes"], "sizes", size_keys, why=lambda k: f" (not a size of the {kind} model)")
-    sizes = {k: doc.as_int(sd[k], f"sizes.{k}", 1, _SIZE_LIMITS[k]) for k in size_keys}
+    optional = _OPTIONAL_SIZE_KEYS.get(kind, ())
+    sd = doc.as_obj(d["sizes"], "sizes", size_keys, optional, why=lambda k: f" (not a size of the {kind} model)")
+    sizes = {k: doc.as_int(sd[k], f"sizes.{k}", 1, _SIZE_LIMITS[k]) for k in (*size_keys, *optional) if k in sd}
     n_i, n_a = sizes.get("n_instruments", 0), sizes.get("n_assets", 0)
     if n_i + n_a > MAX_ITEMS:
         raise doc.fail("sizes", f"n_instruments + n_assets = {n_i + n_a} exceeds {MAX_ITEMS}")
@@ -258,7 +264,7 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     return VenueModel(
         model_id=model_id, venue=venue, margin_model=kind, instruments=instruments, assets=assets,
         n_instruments=n_i, n_assets=n_a, n_rate_brackets=sizes.get("n_rate_brackets", 0),
-        n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0),
+        n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0), n_groups=sizes.get("n_groups", 1),
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
         requirement=requirement, short_option_floor=floor, description=doc.description(d),
     )
@@ -388,8 +394,11 @@ def _instrument(doc: _Doc, x: Any, path: str, model: VenueModel) -> InstrumentDa
     keys = ("symbol", "mark") + (("rate_brackets",) if spec.rates else ()) + (("risk_array",) if spec.scenarios else ())
     if spec.scenarios and model.short_option_floor:
         keys += ("short_option_minimum",)
+    if spec.scenarios and model.n_groups > 1:
+        keys += ("group",)
     e = doc.as_obj(x, path, keys, why=lambda k: f" (not used by the {model.margin_model} model"
-                + (" without the short option floor)" if k == "short_option_minimum" else ")"))
+                + (" without the short option floor)" if k == "short_option_minimum"
+                   else " with one scenario group)" if k == "group" else ")"))
     mark = doc.dec(e["mark"], f"{path}.mark", model.price_decimals, bits=PRICE_BITS)
     brackets: tuple[RateBracket, ...] = ()
     if spec.rates:
@@ -415,8 +424,9 @@ def _instrument(doc: _Doc, x: Any, path: str, model: VenueModel) -> InstrumentDa
         if model.short_option_floor:
             som = doc.dec(e["short_option_minimum"], f"{path}.short_option_minimum", model.price_decimals,
                           bits=PRICE_BITS)
+    group = doc.as_int(e["group"], f"{path}.group", 0, model.n_groups - 1) if "group" in e else 0
     return InstrumentData(symbol=e["symbol"], mark=mark, rate_brackets=brackets, risk_array=risk,
-                          short_option_minimum=som)
+                          short_option_minimum=som, group=group)
 
 
 def _asset(doc: _Doc, x: Any, path: str, model: VenueModel) -> AssetData:
