@@ -30,7 +30,7 @@ Cost: ``attested_cost(model, depth) = constraint_count(model) + attested_extra(n
 where the extra over the bilateral circuit is the inclusion (``242 * depth + 2``), the key
 commitment (564), the nullifier and its equality (567 + 1), and the leaf's one extra hashed value
 over the commitment (0, 3 or 612 depending on the sponge's block boundary), less the commitment's
-equality (1). So 242 constraints per level, plus 1,132 + the leaf difference.
+equality (1). So 242 constraints per level, plus 1,133 + the leaf difference.
 """
 
 from __future__ import annotations
