@@ -30,7 +30,7 @@ from ..api import API, Var, VarLike
 from ..hints import register_hint
 from ..std import cmp, rangecheck, signed
 from ..std._common import as_var
-from ..std.select import select_unchecked
+from ..std.select import is_zero, select_unchecked
 
 __all__ = [
     "Position",
@@ -43,6 +43,8 @@ __all__ = [
     "progressive_method",
     "tier_rate",
     "tier_rate_cost",
+    "div_floor_wire",
+    "div_floor_wire_cost",
     "div_floor_const",
     "div_ceil_const",
     "div_const_cost",
@@ -382,13 +384,55 @@ def div_ceil_const(api: API, n: VarLike, d: int, n_max: int) -> Var:
 
 # --- the final check -----------------------------------------------------------------------------
 
-def assert_surplus(api: API, difference: VarLike) -> None:
-    """Constrain the final difference D (surplus - threshold) to be >= 0: D in [0, 2**SURPLUS_BITS).
+def assert_surplus(api: API, difference: VarLike, bits: int = SURPLUS_BITS) -> None:
+    """Constrain the final difference D (surplus - threshold) to be >= 0: D in [0, 2**bits).
 
-    Cost: SURPLUS_BITS + 1 = 205 constraints.
-    Soundness precondition: |D| < 2**(SURPLUS_BITS - 1) as an integer (each model's docstring
-        derives it). A negative D is then the field element r - |D| > 2**253 > 2**SURPLUS_BITS,
-        which has no decomposition: a shortfall cannot wrap around the field.
+    Args:
+        bits: the width, SURPLUS_BITS (204) unless a model's bound needs more (at most 250).
+    Cost: bits + 1 constraints (205 at the default).
+    Soundness precondition: |D| < 2**(bits - 1) as an integer (each model's docstring derives
+        it). A negative D is then the field element r - |D| > 2**253 > 2**bits, which has no
+        decomposition: a shortfall cannot wrap around the field.
     """
+    if not SURPLUS_BITS <= bits <= 250:
+        raise CircuitError(f"assert_surplus: bits must lie in [{SURPLUS_BITS}, 250], got {bits}")
     with api.scope("surplus"):
-        rangecheck.assert_bits(api, difference, bits=SURPLUS_BITS)
+        rangecheck.assert_bits(api, difference, bits=bits)
+
+
+@register_hint("margin.divmod_wire")
+def _hint_divmod_wire(ins: Sequence[int]) -> list[int]:
+    """Inputs (n, d): (n // d, n % d), or (0, n) for d = 0."""
+    n, d = ins
+    return [n // d, n % d] if d else [0, n]
+
+
+def div_floor_wire_cost(q_bits: int, d_bits: int) -> int:
+    """Constraints of ``div_floor_wire``: ``(q_bits + 1) + 2 * (d_bits + 1) + 2 + 2``."""
+    return (q_bits + 1) + 2 * (d_bits + 1) + 2 + 2
+
+
+def div_floor_wire(api: API, n: VarLike, d: VarLike, q_bits: int, d_bits: int) -> Var:
+    """``floor(n / d)`` for a divisor that is a wire (0 when d = 0).
+
+    A hinted quotient q and remainder rem with ``n == q * d + rem``, q in [0, 2**q_bits),
+    ``0 <= rem < max(d, 1)`` (``d + [d == 0] - rem - 1`` in [0, 2**d_bits)) and ``q * [d == 0] == 0``.
+    Cost: ``div_floor_wire_cost(q_bits, d_bits)``.
+    Soundness preconditions (NOT constrained here): 0 <= d < 2**d_bits, 0 <= n, and the true
+        quotient below 2**q_bits; q_bits + d_bits + 1 <= 250, so q * d + rem cannot wrap and the
+        decomposition is unique: a lying quotient or remainder fails. With d = 0 it forces n = 0
+        (rem < 1), which the caller's data guarantees (the numerator is a sum over the same zeros).
+    """
+    if q_bits + d_bits + 1 > 250:
+        raise CircuitError(f"div_floor_wire: q_bits + d_bits = {q_bits + d_bits} could wrap")
+    nv, dv = as_var(api, n), as_var(api, d)
+    with api.scope("div_wire"):
+        q, rem = api.hint("margin.divmod_wire", [nv, dv], n_out=2)
+        rangecheck.assert_bits(api, q, bits=q_bits)
+        rangecheck.assert_bits(api, rem, bits=d_bits)
+        dz = is_zero(api, dv)
+        with api.scope("rem_below_d"):
+            rangecheck.assert_bits(api, dv + dz - rem - 1, bits=d_bits)
+        api.assert_r1cs(q, dv, nv - rem, label="n=q*d+rem")
+        api.assert_r1cs(q, dz, 0, label="q=0_when_d=0")
+    return q

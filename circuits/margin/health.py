@@ -23,6 +23,13 @@ checked public input), h * D < 2**202; |W * 10**HD - h * D| < 2**203 < 2**(SURPL
 Cost (``health_cost``): the shared statement; per asset 2 * 65 (amounts) + 2 (products) +
 2 * ``div_const_cost(Z, (2**64 - 1)**2)`` (floor and ceil) + 1 (cv * lt); one division by RS;
 1 (h * D); 205 (final check).
+
+The Aave formulas (``model.health_formula``, the engine's docstring has them): aave-v3.5 checks
+``S * WAD + floor(D / 2) - h * RS * D >= 0`` (one division of D by 2, the final check at
+AAVE_SURPLUS_BITS = 218 since S * WAD < 2**212 and h * RS * D < 2**216 with RD <= 4, HD <= 18);
+aave-v3 floors the debts, divides S by the collateral total C (a wire: ``gadgets.div_floor_wire``,
+quotient <= RS), ``X = floor((C * L + floor(RS / 2)) / RS)``, and checks ``X * WAD + floor(D / 2)
+- h * D >= 0`` (|.| < 2**203). No debt passes in both (D = 0 leaves a non-negative left side).
 """
 
 from __future__ import annotations
@@ -36,7 +43,20 @@ from ..api import API
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
 
-__all__ = ["HealthFactor", "health_cost", "health_bounds"]
+__all__ = ["HealthFactor", "health_cost", "health_bounds", "AAVE_SURPLUS_BITS"]
+
+#: Width of the aave-v3.5 final check (module docstring).
+AAVE_SURPLUS_BITS = 218
+
+
+def _debt_max(model: VenueModel) -> int:
+    z, pmax, _, _ = health_bounds(model)
+    return model.n_assets * -(-pmax // z)
+
+
+def _collateral_bits(model: VenueModel) -> int:
+    z, pmax, _, _ = health_bounds(model)
+    return (model.n_assets * (pmax // z)).bit_length()
 
 
 def health_bounds(model: VenueModel) -> tuple[int, int, int, int]:
@@ -50,8 +70,18 @@ def health_bounds(model: VenueModel) -> tuple[int, int, int, int]:
 def health_cost(model: VenueModel) -> int:
     """Constraints of ``HealthFactor(model=model)`` (a test pins it against the compiled count)."""
     z, pmax, rs, smax = health_bounds(model)
-    per_asset = 2 * 65 + 2 + gadgets.div_const_cost(z, pmax) + gadgets.div_const_cost(z, pmax, ceil=True) + 1
-    return (statement_cost(model) + model.n_assets * per_asset + gadgets.div_const_cost(rs, smax) + 1
+    formula = model.health_formula
+    per_asset = (2 * 65 + 2 + gadgets.div_const_cost(z, pmax)
+                 + gadgets.div_const_cost(z, pmax, ceil=formula != "aave-v3") + 1)
+    base = statement_cost(model) + model.n_assets * per_asset + 1
+    if formula == "floor-weighted":
+        return base + gadgets.div_const_cost(rs, smax) + gadgets.SURPLUS_COST
+    half = gadgets.div_const_cost(2, _debt_max(model))
+    if formula == "aave-v3.5":
+        return base + half + AAVE_SURPLUS_BITS + 1
+    c_bits = _collateral_bits(model)
+    percent = gadgets.div_const_cost(rs, ((1 << c_bits) - 1) * rs + rs // 2)
+    return (base + gadgets.div_floor_wire_cost(rs.bit_length(), c_bits) + 1 + percent + half
             + gadgets.SURPLUS_COST)
 
 
@@ -63,7 +93,8 @@ class HealthFactor(MarginCircuit):
     def margin(self, api: API, account: Segments, market: Segments) -> None:
         model = self.model
         z, pmax, rs, smax = health_bounds(model)
-        weighted, debt = api.const(0), api.const(0)
+        formula, wad = model.health_formula, 10**model.health_decimals
+        weighted, debt, collateral = api.const(0), api.const(0), api.const(0)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
                 price = market["prices"][j]
@@ -72,10 +103,27 @@ class HealthFactor(MarginCircuit):
                     cv = gadgets.div_floor_const(api, api.mul(a, price, label="amount*price"), z, pmax)
                 with api.scope("debt"):
                     d = gadgets.checked_amount(api, account["debts"][j])
-                    dv = gadgets.div_ceil_const(api, api.mul(d, price, label="amount*price"), z, pmax)
+                    dp = api.mul(d, price, label="amount*price")
+                    dv = (gadgets.div_floor_const(api, dp, z, pmax) if formula == "aave-v3"
+                          else gadgets.div_ceil_const(api, dp, z, pmax))
                 weighted = weighted + api.mul(cv, market["liquidation_thresholds"][j], label="cv*lt")
                 debt = debt + dv
-        with api.scope("weighted"):
-            w = gadgets.div_floor_const(api, weighted, rs, smax)
+                collateral = collateral + cv
         h_debt = api.mul(self.threshold, debt, label="h*debt")
-        gadgets.assert_surplus(api, w.scale(10**model.health_decimals) - h_debt)
+        if formula == "floor-weighted":
+            with api.scope("weighted"):
+                w = gadgets.div_floor_const(api, weighted, rs, smax)
+            gadgets.assert_surplus(api, w.scale(wad) - h_debt)
+            return
+        with api.scope("half_debt"):
+            half = gadgets.div_floor_const(api, debt, 2, _debt_max(model))  # wadDiv rounds half up
+        if formula == "aave-v3.5":
+            gadgets.assert_surplus(api, weighted.scale(wad) + half - h_debt.scale(rs), bits=AAVE_SURPLUS_BITS)
+            return
+        c_bits = _collateral_bits(model)
+        with api.scope("avg_liquidation_threshold"):  # floor(S / C): the earlier V3 floors it first
+            avg = gadgets.div_floor_wire(api, weighted, collateral, q_bits=rs.bit_length(), d_bits=c_bits)
+        with api.scope("percent_mul"):  # floor((C * L + RS / 2) / RS)
+            x = gadgets.div_floor_const(api, api.mul(collateral, avg, label="C*L") + rs // 2, rs,
+                                        ((1 << c_bits) - 1) * rs + rs // 2)
+        gadgets.assert_surplus(api, x.scale(wad) + half - h_debt)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ def _docs(folder: Path, case: dict):
 
 
 def test_there_are_published_examples_with_their_own_cases():
-    assert {f.parent.name for f in CASE_FILES} >= {"initial_margin_tier_rate"}
+    assert {f.parent.name for f in CASE_FILES} >= {"initial_margin_tier_rate", "span_scenario_groups",
+                                                     "health_factor_aave_versions"}
     for f in CASE_FILES:
         doc = json.loads(f.read_text())
         assert doc["kind"] == "example_cases" and "http" in doc["description"], f  # provenance recorded
@@ -49,9 +51,13 @@ def test_published_case_reproduced_exactly_by_the_engine(case_file, case):
     rep = evaluate(model, market, portfolio, case["threshold"])
     assert rep.passes is case["passes"], rep.explain()
     scale = model.report_decimals
-    assert rep.surplus - rep.threshold == parse_decimal(case["surplus"], scale, path="surplus", signed=True)
+    if "surplus" in case:
+        assert rep.surplus - rep.threshold == parse_decimal(case["surplus"], scale, path="surplus", signed=True)
     if "requirement" in case:
         assert rep.requirement == parse_decimal(case["requirement"], scale, path="requirement")
+    if "health_factor" in case:
+        hd = model.health_decimals
+        assert rep.health_factor == Fraction(parse_decimal(case["health_factor"], hd, path="health_factor"), 10**hd)
 
 
 def test_marginal_initial_margin_would_have_passed_the_refused_account():
@@ -232,6 +238,8 @@ PUBLISHED_COUNTS = {
     "span_scenario_groups/model.json": 13348,
     "initial_margin_tier_rate/model_initial.json": 3876,
     "initial_margin_tier_rate/model_maintenance.json": 3262,
+    "health_factor_aave_versions/model_v3.5.json": 3092,
+    "health_factor_aave_versions/model_v3.json": 3462,
 }
 
 
@@ -253,3 +261,79 @@ def test_lying_group_membership_fails():
     circuit = assignment_for(model, market, pf, SALT, 0, CONTEXT)
     cs, w = build_unchecked(circuit, {"is_zero.inverse": lambda ins: [0]})  # "every difference is zero"
     assert any("/group/" in b for b in violated(cs, w))
+
+
+# --- the lending protocol's versions ---------------------------------------------------------
+
+def _health_model(formula: str, n_assets: int = 3):
+    return load_model({"version": 1, "kind": "venue_model", "model_id": f"aave-{formula}", "venue": "test-venue",
+                       "margin_model": "health", "sizes": {"n_assets": n_assets},
+                       "assets": [f"A{j}" for j in range(n_assets)],
+                       "decimals": {"quantity": 6, "price": 8, "rate": 4, "base": 8, "health": 18},
+                       "parameters": {"formula": formula}})
+
+
+def _reference_hf(formula: str, model, market, pf) -> Fraction | None:
+    """The Solidity arithmetic written again from the contracts (module docstring of the engine)."""
+    wad, rs = 10**model.health_decimals, model.rate_scale
+    z = 10 ** (model.value_decimals - model.base_decimals)
+    cv = [a * x.price // z for a, x in zip(pf.collateral_amounts(model), market.assets, strict=False)]
+    if formula == "aave-v3":
+        dv = [d * x.price // z for d, x in zip(pf.debt_amounts(model), market.assets, strict=False)]
+    else:
+        dv = [-(-d * x.price // z) for d, x in zip(pf.debt_amounts(model), market.assets, strict=False)]
+    s = sum(c * x.liquidation_threshold for c, x in zip(cv, market.assets, strict=False))
+    c, d = sum(cv), sum(dv)
+    if d == 0:
+        return None
+    if formula == "aave-v3.5":
+        return Fraction((s * wad + d // 2) // d // rs, wad)
+    x = (c * (s // c if c else 0) + rs // 2) // rs
+    return Fraction((x * wad + d // 2) // d, wad)
+
+
+@pytest.mark.parametrize("formula", ["aave-v3.5", "aave-v3"])
+def test_aave_formulas_circuit_and_engine_agree_with_the_contract_arithmetic(formula):
+    from zkmargin.circuits.margin._testing import random_case
+
+    model = _health_model(formula)
+    rng = random.Random(f"aave-{formula}")
+    outcomes = set()
+    for _ in range(10):
+        market, pf = random_case(rng, model)
+        ref = _reference_hf(formula, model, market, pf)
+        rep = evaluate(model, market, pf, "0")
+        assert rep.health_factor == ref
+        if ref is None:
+            continue
+        # thresholds at the protocol's health factor exactly (passes) and one wad unit above (fails)
+        hf_wad = ref.numerator * (10**18 // ref.denominator)
+        for h, want in ((hf_wad, True), (hf_wad + 1, False)):
+            if h >= 1 << 64:
+                continue
+            assert evaluate(model, market, pf, h).passes is want
+            assert witness_passes(assignment_for(model, market, pf, SALT, h, CONTEXT)) is want, (formula, h)
+            outcomes.add(want)
+    assert outcomes == {True, False}
+
+
+def test_lying_average_liquidation_threshold_fails():
+    """aave-v3: a quotient one above floor(S / C) (a higher average LT) violates the division."""
+    folder = EXAMPLES / "health_factor_aave_versions"
+    model = load_model(folder / "model_v3.json")
+    market = load_market(folder / "market_v3.json", model)
+    pf = load_portfolio(folder / "portfolio_v3.json", model)
+    from zkmargin.circuits.margin._testing import build_unchecked
+    from zkmargin.circuits.std._testing import violated
+
+    circuit = assignment_for(model, market, pf, SALT, "1", CONTEXT)
+    assert not witness_passes(circuit)  # honestly liquidatable at h = 1
+
+    def lie(ins):
+        n, d = ins
+        q = n // d + 1  # 8167 instead of 8166: what V3.5 effectively credits
+        return [q, n - q * d]
+
+    cs, w = build_unchecked(circuit, {"margin.divmod_wire": lie})
+    bad = violated(cs, w)
+    assert bad and all(b.startswith("avg_liquidation_threshold/") for b in bad), bad

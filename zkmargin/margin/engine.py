@@ -442,43 +442,67 @@ def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -
 
 
 def _health(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
-    """health (lending): weighted collateral must cover h times the debt.
+    """health (lending): weighted collateral must cover h times the debt, by the venue's formula.
 
     With a_j, d_j the collateral and debt amounts of asset j, p_j its price, lt_j its liquidation
-    threshold (10**-RD), BD the base decimals and Z = 10**(QD + PD - BD) (so a value a * p in
-    10**-(QD+PD) becomes base units of 10**-BD), h the public threshold (10**-HD)::
+    threshold (10**-RD, RS = 10**RD), BD the base decimals and Z = 10**(QD + PD - BD) (so a value
+    a * p in 10**-(QD+PD) becomes base units of 10**-BD), h the public threshold (10**-HD,
+    WAD = 10**HD)::
 
         cv_j = floor(a_j * p_j / Z)          collateral value, rounded DOWN (against the borrower)
-        dv_j = ceil(d_j * p_j / Z)           debt value, rounded UP (against the borrower)
-        W    = floor(sum_j cv_j * lt_j / RS) weighted collateral, rounded DOWN once over the sum
-        D    = sum_j dv_j
-        check: W * 10**HD - h * D >= 0
+        dv_j = ceil(d_j * p_j / Z)           debt value, rounded UP; aave-v3: rounded DOWN
+        S    = sum_j cv_j * lt_j,  C = sum_j cv_j,  D = sum_j dv_j
+
+    and by ``model.health_formula`` (the parameter ``formula``):
+
+    * floor-weighted (the default): ``W = floor(S / RS)``; check ``W * WAD - h * D >= 0`` (the
+      health factor W / D compared exactly, never rounded up);
+    * aave-v3.5 (Aave's current GenericLogic, aave-dao/aave-v3-origin): ``HF = floor(wadDiv(S, D)
+      / RS)`` with ``wadDiv(a, b) = floor((a * WAD + floor(b / 2)) / b)`` (half up); ``HF >= h``
+      is exactly ``S * WAD + floor(D / 2) - h * RS * D >= 0``;
+    * aave-v3 (the earlier GenericLogic, aave/aave-v3-core): the average liquidation threshold is
+      floored first, ``L = floor(S / C)`` (0 without collateral), ``X = percentMul(C, L) =
+      floor((C * L + floor(RS / 2)) / RS)``, ``HF = wadDiv(X, D)``; ``HF >= h`` is exactly
+      ``X * WAD + floor(D / 2) - h * D >= 0``. Debts are floored as that version did.
 
     Values are converted to the base currency as Aave v3's GenericLogic does (amount * price /
-    10**asset decimals), rounding in the protocol's favour as Aave v3.5 does for balances (collateral
-    down, debt up); the health factor itself is never rounded: the comparison is exact.
-    The report's equity is W * 10**HD, requirement h * D, threshold 0 (decimals BD + HD); the
-    health factor is the Fraction W / D. In-circuit each floor / ceil is a hinted quotient with a
-    range-checked remainder: ``a * p = cv * Z + rem, 0 <= rem < Z``; ``d * p + rem = dv * Z``,
-    ``0 <= rem < Z``; ``sum cv * lt = W * RS + rem, 0 <= rem < RS``.
+    10**asset decimals). The report's equity and requirement are the two sides of the check
+    (decimals ``model.report_decimals``), threshold 0; the health factor is W / D
+    (floor-weighted) or the protocol's rounded HF (aave). No debt: passes.
+    In-circuit each floor / ceil is a hinted quotient with a range-checked remainder.
 
-    Bounds: a * p, d * p < 2**128 so cv, dv < 2**128 and Z <= 10**36 < 2**120; sum cv * lt < 2**198;
-    W, D < 2**138; W * 10**HD < 2**198; h * D < 2**202 (h < 2**64); |W * 10**HD - h * D| < 2**203.
+    Bounds: a * p, d * p < 2**128 so cv, dv < 2**128; S < 2**198 (RS < 2**60), C, D < 2**138;
+    floor-weighted: W * WAD < 2**198, h * D < 2**202, |difference| < 2**203. With the Aave
+    formulas RD <= 4 and HD <= 18 (loader): S < 2**152, S * WAD < 2**212, h * RS * D < 2**216
+    (aave-v3.5, checked at AAVE_SURPLUS_BITS = 218); X < 2**138, X * WAD < 2**198 (aave-v3).
     """
-    rs, hd = model.rate_scale, model.health_decimals
+    rs, hd, formula = model.rate_scale, model.health_decimals, model.health_formula
+    wad = 10**hd
     z = 10 ** (model.value_decimals - model.base_decimals)
     amounts, debts = portfolio.collateral_amounts(model), portfolio.debt_amounts(model)
-    weighted_sum, debt_total, lines = 0, 0, []
+    weighted_sum, collateral_total, debt_total, lines = 0, 0, 0, []
     for j, asset in enumerate(market.assets):
         cv = amounts[j] * asset.price // z
-        dv = -(-debts[j] * asset.price // z)
+        dv = debts[j] * asset.price // z if formula == "aave-v3" else -(-debts[j] * asset.price // z)
         weighted_sum += cv * asset.liquidation_threshold
+        collateral_total += cv
         debt_total += dv
         if amounts[j] or debts[j]:
-            lines.append(AssetLine(j, asset.symbol, amounts[j], cv * 10**hd, None, debts[j], dv * 10**hd))
-    w = weighted_sum // rs
-    hf = Fraction(w, debt_total) if debt_total else None
-    equity, requirement = w * 10**hd, t * debt_total
+            lines.append(AssetLine(j, asset.symbol, amounts[j], cv * wad, None, debts[j], dv * wad))
+    hf: Fraction | None = None
+    if formula == "floor-weighted":
+        w = weighted_sum // rs
+        hf = Fraction(w, debt_total) if debt_total else None
+        equity, requirement = w * wad, t * debt_total
+    elif formula == "aave-v3.5":
+        equity, requirement = weighted_sum * wad + debt_total // 2, t * rs * debt_total
+        if debt_total:
+            hf = Fraction((weighted_sum * wad + debt_total // 2) // debt_total // rs, wad)
+    else:  # aave-v3
+        avg_lt = weighted_sum // collateral_total if collateral_total else 0
+        x = (collateral_total * avg_lt + rs // 2) // rs
+        equity, requirement = x * wad + debt_total // 2, t * debt_total
+        if debt_total:
+            hf = Fraction((x * wad + debt_total // 2) // debt_total, wad)
     return _report(model, t, equity, requirement, equity - requirement, 0, health_factor=hf,
                    health_decimals=hd, assets=tuple(lines))
-

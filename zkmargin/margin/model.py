@@ -40,7 +40,8 @@ Market header (16 elements, always first; unused entries 0):
  10   requirement basis: initial 1, maintenance 2 (cross, isolated, tiered)
  11   n_tiers T (tiered); n_groups G (scenario: combined commodities, 1 = one group)
  12   n_scenarios S (scenario)
- 13   short option floor: 1 on, 0 off (scenario)
+ 13   short option floor: 1 on, 0 off (scenario); health formula (health: floor-weighted 0,
+      aave-v3.5 1, aave-v3 2)
  14   base decimals BD (health)
  15   health decimals HD (health)
 ====  ==============================================================================
@@ -90,6 +91,7 @@ __all__ = [
     "MODEL_CODES",
     "REQUIREMENT_CODES",
     "HEADER_LENGTH",
+    "HEALTH_FORMULA_CODES",
     "ModelSpec",
     "MODEL_SPECS",
     "VenueModel",
@@ -118,6 +120,8 @@ MODEL_CODES = {kind: i + 1 for i, kind in enumerate(MODEL_KINDS)}
 REQUIREMENT_CODES = {"initial": 1, "maintenance": 2}
 #: Elements of the market header.
 HEADER_LENGTH = 16
+#: Header code of each health-factor formula (``VenueModel.health_formula``).
+HEALTH_FORMULA_CODES = {"floor-weighted": 0, "aave-v3.5": 1, "aave-v3": 2}
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class VenueModel:
     requirement: str = ""
     short_option_floor: bool = False
     n_groups: int = 1
+    health_formula: str = "floor-weighted"
     description: str = ""
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -198,9 +203,11 @@ class VenueModel:
 
     @property
     def report_decimals(self) -> int:
-        """Decimals of the money amounts of a MarginReport: BD + HD (health), QD + PD + RD (others)."""
+        """Decimals of the money amounts of a MarginReport: BD + HD (health; BD + RD + HD with the
+        aave-v3.5 formula, whose check is on the unweighted sum), QD + PD + RD (others)."""
         if self.margin_model == "health":
-            return self.base_decimals + self.health_decimals
+            extra = self.rate_decimals if self.health_formula == "aave-v3.5" else 0
+            return self.base_decimals + self.health_decimals + extra
         return self.value_decimals + self.rate_decimals
 
     def instrument_index(self, symbol: str) -> int:
@@ -227,7 +234,8 @@ class VenueModel:
             REQUIREMENT_CODES.get(self.requirement, 0),
             self.n_groups if self.margin_model == "scenario" else self.n_tiers,
             self.n_scenarios,
-            int(self.short_option_floor),
+            (HEALTH_FORMULA_CODES[self.health_formula] if self.margin_model == "health"
+             else int(self.short_option_floor)),
             self.base_decimals,
             self.health_decimals,
         ]
@@ -256,6 +264,8 @@ class VenueModel:
             params["requirement"] = self.requirement
         if spec.scenarios:
             params["short_option_floor"] = self.short_option_floor
+        if spec.health and self.health_formula != "floor-weighted":
+            params["formula"] = self.health_formula
         doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "venue_model", "model_id": self.model_id,
                                "venue": self.venue, "margin_model": self.margin_model}
         if self.description:

@@ -22,7 +22,9 @@ Venue model (``kind: "venue_model"``)::
   "instruments" is required exactly when the model has instruments, "assets" when it has assets.
   decimals: quantity, price, rate in [0, 18]; health also base in [0, quantity + price] and
   health in [0, 18]. parameters: cross, isolated, tiered {"requirement": "initial" |
-  "maintenance"}; scenario {"short_option_floor": true | false}; health {}.
+  "maintenance"}; scenario {"short_option_floor": true | false}; health {} or {"formula":
+  "floor-weighted" (the default) | "aave-v3.5" | "aave-v3"} (see ``zkmargin.margin.engine``; the
+  Aave formulas need rate decimals <= 4 and health decimals <= 18).
 
 Market data (``kind: "market"``), one entry per model symbol, in any order::
 
@@ -87,6 +89,7 @@ from .limits import (
 )
 from .model import (
     FORMAT_VERSION,
+    HEALTH_FORMULA_CODES,
     MODEL_KINDS,
     MODEL_SPECS,
     REQUIREMENT_CODES,
@@ -203,6 +206,8 @@ _SIZE_LIMITS = {"n_instruments": MAX_ITEMS, "n_assets": MAX_ITEMS, "n_rate_brack
 _OPTIONAL_SIZE_KEYS = {"scenario": ("n_groups",)}
 _PARAM_KEYS = {"cross": ("requirement",), "isolated": ("requirement",), "tiered": ("requirement",),
                "scenario": ("short_option_floor",), "health": ()}
+#: Parameters a model may give: health formula (floor-weighted).
+_OPTIONAL_PARAM_KEYS = {"health": ("formula",)}
 
 
 def load_model(src: Source) -> VenueModel:
@@ -249,8 +254,8 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     bd = doc.as_int(dd["base"], "decimals.base", 0, qd + pd) if spec.health else 0
     hd = doc.as_int(dd["health"], "decimals.health", 0, MAX_DECIMALS) if spec.health else 0
 
-    pdict = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS[kind],
-                    why=lambda k: f" (not a parameter of the {kind} model)")
+    pdict = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS[kind], _OPTIONAL_PARAM_KEYS.get(kind, ()),
+                       why=lambda k: f" (not a parameter of the {kind} model)")
     requirement, floor = "", False
     if spec.rates:
         requirement = pdict["requirement"]
@@ -261,12 +266,21 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         floor = pdict["short_option_floor"]
         if not isinstance(floor, bool):
             raise doc.fail("parameters.short_option_floor", f"expected true or false, got {show_value(floor)}")
+    formula = "floor-weighted"
+    if spec.health:
+        formula = pdict.get("formula", formula)
+        if formula not in HEALTH_FORMULA_CODES:
+            raise doc.fail("parameters.formula", f"expected one of {', '.join(HEALTH_FORMULA_CODES)}, "
+                                                 f"got {show_value(formula)}")
+        if formula != "floor-weighted" and (rd > 4 or hd > 18):
+            raise doc.fail("decimals", f"the {formula} formula needs rate decimals <= 4 and health decimals <= 18 "
+                                       f"(percentages in basis points, a wad health factor), got {rd} and {hd}")
     return VenueModel(
         model_id=model_id, venue=venue, margin_model=kind, instruments=instruments, assets=assets,
         n_instruments=n_i, n_assets=n_a, n_rate_brackets=sizes.get("n_rate_brackets", 0),
         n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0), n_groups=sizes.get("n_groups", 1),
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
-        requirement=requirement, short_option_floor=floor, description=doc.description(d),
+        requirement=requirement, short_option_floor=floor, health_formula=formula, description=doc.description(d),
     )
 
 
