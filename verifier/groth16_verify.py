@@ -152,10 +152,12 @@ def _check_g2_on_twist(p: Any, name: str) -> _G2Affine:
 @functools.cache
 def fast_backend() -> Any:
     """``zkmargin.verifier.fast`` when the numba pairing can run (``zkmargin[prover]`` installed,
-    JIT on), else None. ``ZKMARGIN_VERIFY_BACKEND=python`` forces py_ecc. Imported on first use, so
-    ``import zkmargin.verifier`` never loads numba; py_ecc stays the oracle the fast path is tested
-    against (tests/verifier/test_pairing_numba.py)."""
-    if os.environ.get("ZKMARGIN_VERIFY_BACKEND", "auto").lower() == "python":
+    JIT on), else None. ``ZKMARGIN_VERIFY_BACKEND=python`` forces py_ecc, ``pure`` the pure-Python
+    pairing of ``_pure`` (what runs without numba; the CLI picks it for a single proof, where loading
+    numba costs more than the check). Imported on first use, so ``import zkmargin.verifier`` never
+    loads numba; py_ecc stays the oracle both are tested against (tests/verifier/test_pairing_numba.py,
+    tests/verifier/test_verify_backends.py)."""
+    if os.environ.get("ZKMARGIN_VERIFY_BACKEND", "auto").lower() in ("python", "pure"):
         return None
     if importlib.util.find_spec("numba") is None:
         return None
@@ -167,10 +169,23 @@ def fast_backend() -> Any:
     return fast if fast.fast_pairing_available() else None
 
 
+def _py_ecc_forced() -> bool:
+    """``ZKMARGIN_VERIFY_BACKEND=python``: py_ecc for the pairing and the subgroup checks (the oracle)."""
+    return os.environ.get("ZKMARGIN_VERIFY_BACKEND", "auto").lower() == "python"
+
+
 def _check_g2_subgroup(p: _G2Affine, name: str) -> None:
     """Raises PointNotInSubgroupError when the on-twist point ``p`` has ``r * p != infinity``."""
     fast = fast_backend()
-    if not (fast.g2_in_subgroup_fast(p) if fast is not None else g2_in_subgroup(p)):
+    if fast is not None:
+        ok = fast.g2_in_subgroup_fast(p)
+    elif _py_ecc_forced():
+        ok = g2_in_subgroup(p)
+    else:
+        from zkmargin.verifier import _pure
+
+        ok = _pure.g2_in_subgroup(p)
+    if not ok:
         raise PointNotInSubgroupError(
             f"{name} = {p} is on the twist but not in the order-r subgroup G2 (r * {name} != infinity)"
         )
@@ -357,7 +372,8 @@ def verify(
 
     Returns:
         True when the pairing equation holds; False when a well-formed proof fails it. The numba
-        pairing runs when installed (about 1 ms), else py_ecc (about 0.5 s); see ``fast_backend``.
+        pairing runs when installed (about 1 ms), else the pure-Python twin (tens of ms); see
+        ``fast_backend``.
 
     Raises:
         MalformedInputError: (or one of its subclasses, see :func:`prepare_verifying_key`,
@@ -370,6 +386,13 @@ def verify(
     fast = fast_backend()
     if fast is not None:
         return bool(fast.groth16_check_fast(fast.prepare_fast(pvk), xs, a, b, c))
+    if not _py_ecc_forced():  # the pure-Python twin of the numba pairing (about 20x py_ecc's speed)
+        from zkmargin.verifier import _pure
+
+        vk_x = _pure.g1_lincomb(pvk.gamma_abc_g1, (1, *xs))
+        return _pure.pairing_product_is_one(
+            [(a, b), (pvk.alpha_g1, pvk.neg_beta_g2), (vk_x, pvk.neg_gamma_g2), (c, pvk.neg_delta_g2)]
+        )
     vk_x = g1_lincomb(pvk.gamma_abc_g1, (1, *xs))
     return pairing_product_is_one(
         [

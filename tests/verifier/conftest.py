@@ -78,6 +78,7 @@ _PAIRING_MODULES = (
     "py_ecc.optimized_bn128.optimized_pairing",
     "zkmargin.curve",
     "zkmargin.verifier._pairing_naive",
+    "zkmargin.verifier._pure",
     "zkmargin.verifier._pairing_numba",
     "zkmargin.verifier.fast",
 )

@@ -24,17 +24,17 @@ from zkmargin.serialize import write_proof, write_public_inputs, write_verifying
 from zkmargin.verifier import verify, verify_batch, verify_batch_files
 
 
-@pytest.fixture(params=["numba", "py_ecc"])
+@pytest.fixture(params=["numba", "py_ecc", "pure"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The verifier's pairing backend for this test: ``fast_backend()`` re-chosen under the env."""
-    if request.param == "py_ecc":
-        monkeypatch.setenv("ZKMARGIN_VERIFY_BACKEND", "python")
+    if request.param in ("py_ecc", "pure"):
+        monkeypatch.setenv("ZKMARGIN_VERIFY_BACKEND", "python" if request.param == "py_ecc" else "pure")
     else:
         monkeypatch.delenv("ZKMARGIN_VERIFY_BACKEND", raising=False)
     gv.fast_backend.cache_clear()
     if request.param == "numba" and gv.fast_backend() is None:
         pytest.skip("the numba pairing is not active (numba missing or NUMBA_DISABLE_JIT)")
-    assert (gv.fast_backend() is None) == (request.param == "py_ecc")
+    assert (gv.fast_backend() is None) == (request.param != "numba")
     yield request.param
     gv.fast_backend.cache_clear()  # the env is restored after this: the next call re-chooses
 
