@@ -63,6 +63,35 @@ def _validate(pk: ProvingKey, witness: Sequence[int], cs: ConstraintSystem | Non
         cs.check(witness)
 
 
+def _limb_witness(pk: ProvingKey, w: object, cs: ConstraintSystem | None, keep_array: bool) -> object:
+    """Validate a witness given as an ``(n, 4)`` uint64 limb array (normal form) in vectorised passes:
+    the count, wire 0 equal to one, every value below r. Returns it unchanged for the numba prover,
+    or as ints (checked against ``cs`` when given) otherwise."""
+    import numpy as np
+
+    from zkmargin.serialize._mmap import R_LIMBS, limbs_below
+
+    if not isinstance(w, np.ndarray) or w.dtype != np.uint64 or w.shape[1:] != (4,):
+        raise MalformedInputError("a witness array must be (n, 4) uint64 limbs")
+    if w.shape[0] != pk.n_wires:
+        raise MalformedInputError(f"witness has {w.shape[0]} values but the proving key expects {pk.n_wires} wires")
+    if w.shape[0] == 0 or w[0, 0] != 1 or w[0, 1:].any():
+        first = int.from_bytes(w[0].tobytes(), "little") if w.shape[0] else None
+        raise MalformedInputError(f"witness[0] must be 1 (the constant wire), got {first}")
+    ok = limbs_below(w, R_LIMBS)
+    if not ok.all():
+        i = int(np.argmin(ok))
+        bad = int.from_bytes(w[i].tobytes(), "little")
+        raise MalformedInputError(f"witness value {i} is not an integer in [0, r): {bad}")
+    if keep_array and cs is None:
+        return w
+    b = np.ascontiguousarray(w, dtype="<u8").tobytes()
+    ints = [int.from_bytes(b[k: k + 32], "little") for k in range(0, len(b), 32)]
+    if cs is not None:
+        _validate(pk, ints, cs)
+    return w if keep_array else ints
+
+
 def _blinding(rng: random.Random | None) -> tuple[int, int]:
     if rng is None:
         return secrets.randbelow(R), secrets.randbelow(R)
@@ -154,12 +183,16 @@ def prove(
     """
     from .backend import fast_available
 
+    limbs = getattr(witness, "ndim", None) == 2  # (n, 4) uint64 limbs (zkmargin.serialize._mmap.read_wtns_array)
+    if limbs:
+        witness = _limb_witness(pk, witness, cs, fast_available())  # type: ignore[assignment]
     if not fast_available():
         return prove_reference(pk, witness, cs, rng, timings)
     from .fast import prove_fast
 
     tm = timings or PhaseTimings()
     t = time.perf_counter()
-    _validate(pk, witness, cs)
+    if not limbs:  # (a limb array was validated above, vectorised)
+        _validate(pk, witness, cs)
     tm.add("check_witness", time.perf_counter() - t)
     return prove_fast(pk, witness, rng=rng, timings=tm.phases)

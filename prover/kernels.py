@@ -456,6 +456,17 @@ def _result_point(res: np.ndarray, group: int) -> np.ndarray:
     return out
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view (no copy): numba compiles one specialization per array type, and a proving key
+    mapped from its file is read-only, so every MSM passes its bases read-only (half the MSM kernels
+    to compile on a first run; the kernels never write their bases)."""
+    if not a.flags.writeable:
+        return a
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def msm_g1(bases: np.ndarray, scalars: np.ndarray | Iterable[int]) -> G1Point:
     """sum_i scalars[i] * bases[i] in G1.
 
@@ -465,14 +476,14 @@ def msm_g1(bases: np.ndarray, scalars: np.ndarray | Iterable[int]) -> G1Point:
     Zero scalars and infinity bases are skipped, scalars equal to 1 cost one mixed addition.
     Raises ValueError on bad shapes, mismatched lengths or array scalars >= r.
     """
-    bases = _check_array(bases, (2, 4), "msm_g1 bases")
+    bases = _read_only(_check_array(bases, (2, 4), "msm_g1 bases"))
     s = _scalars(scalars, bases.shape[0], "msm_g1")
     return g1_points_from_array(_result_point(_msm.msm(bases, s), 1))[0]
 
 
 def msm_g2(bases: np.ndarray, scalars: np.ndarray | Iterable[int]) -> G2Point:
     """sum_i scalars[i] * bases[i] in G2; ``bases`` is ``(n, 2, 2, 4)`` (see :func:`msm_g1`)."""
-    bases = _check_array(bases, (2, 2, 4), "msm_g2 bases")
+    bases = _read_only(_check_array(bases, (2, 2, 4), "msm_g2 bases"))
     s = _scalars(scalars, bases.shape[0], "msm_g2")
     return g2_points_from_array(_result_point(_msm.msm(bases, s), 2))[0]
 
