@@ -154,6 +154,8 @@ def main() -> None:
 
         url = f"http://127.0.0.1:{port}"
         for _ in range(600):
+            if proc.poll() is not None:
+                raise SystemExit(f"zkmargin serve exited with {proc.returncode}; see {work / 'serve.log'}")
             try:
                 if httpx.get(url + "/v1/health", timeout=2).status_code == 200:
                     break
