@@ -1,4 +1,4 @@
-"""The prover sweep of ``zkmargin bench`` as a script (same library: ``zkmargin.bench``).
+"""The prover sweep of ``zkmargin bench`` as a script (same library: ``zkmargin.benchmarks.prover_bench``).
 
     python -P benchmarks/prover_sweep.py                          # 2^10 .. 2^16, with snarkjs
     python -P benchmarks/prover_sweep.py --sizes 16 --repeat 7 --cold
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from zkmargin.bench import BENCH_HELP, format_table, run_bench
+from zkmargin.benchmarks.prover_bench import BENCH_HELP, format_table, run_bench
 
 
 def main(argv: list[str] | None = None) -> int:

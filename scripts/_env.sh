@@ -13,6 +13,10 @@ if [ ! -f "$STAMP" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$EXTRAS]" >&2
   rm -f .venv/.zkmargin-install-*
   touch "$STAMP"
+  if [[ ",$EXTRAS," == *",prover,"* ]]; then
+    # numba's kernels (prover and pairing), compiled once for this machine, with progress
+    .venv/bin/zkmargin warmup >&2
+  fi
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
 export PYTHONSAFEPATH=1

@@ -13,6 +13,9 @@ rm -rf "$OUT"; mkdir -p "$OUT/venue" "$OUT/trader"
 step() { printf '\n== %s\n' "$*"; }
 EPOCH=$(python -c "import json,sys; print(json.load(open(sys.argv[1]))['epoch'])" "$EX/market.json")
 
+step "once per machine: compile numba's kernels (prover and pairing; instant when already done)"
+zkmargin warmup
+
 step "venue: development setup for its margin model (cross margin, 4 instruments, 3 assets)"
 zkmargin setup "$EX/model.json" --zkey "$OUT/venue/cross.zkey" --vk "$OUT/venue/verification_key.json"
 

@@ -286,6 +286,9 @@ def setup_cmd(source: Path, zkey: Path, vk: Path, force: bool, ptau: Path | None
         pk, vkey, mpc = setup_from_ptau_cli(cs, ptau)
     else:
         click.echo("warning: development setup; production keys come from a ceremony", err=True)
+        from zkmargin.cli_perf import announce_compile
+
+        announce_compile("setup")  # a first run on this machine compiles numba's kernels: say so
         with warnings.catch_warnings(), _Phase("generating keys"):
             warnings.simplefilter("ignore", DevelopmentSetupWarning)
             pk, vkey = setup(cs)
@@ -457,7 +460,7 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
     from zkmargin.files import check_outputs
     from zkmargin.prover import PhaseTimings, prove
     from zkmargin.prover.backend import backend_name
-    from zkmargin.serialize import read_wtns, read_zkey, write_proof, write_public_inputs, write_wtns
+    from zkmargin.serialize import write_proof, write_public_inputs, write_wtns
 
     check_outputs({"--proof": proof_path, "--public": public_path, "--save-witness": save_witness},
                   {"--model": model_path, "--market": market_path, "--portfolio": portfolio_path, "--salt": salt_path,
@@ -503,14 +506,21 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
         cs, witness = build(c)
     else:
         assert wtns is not None
-        witness = read_wtns(wtns)
+        from zkmargin.cli_perf import read_witness_for_prove
+
+        witness = read_witness_for_prove(wtns)  # mapped into an array for the numba prover
     t_wit = time.perf_counter() - t
-    pk = read_zkey(zkey, keep_encoded=True)
+    from zkmargin.cli_perf import read_zkey_for_prove
+
+    pk = read_zkey_for_prove(zkey)  # mapped, vectorised validation (zkmargin.serialize._mmap)
     if cs is not None and (cs.n_wires != pk.n_wires or cs.n_public != pk.n_public):
         raise CliError(
             f"{zkey}: the key is for {pk.n_wires} wires / {pk.n_public} public inputs, the circuit has "
             f"{cs.n_wires} / {cs.n_public}: is it the key of this model / these parameters?"
         )
+    from zkmargin.cli_perf import announce_compile
+
+    announce_compile("prover")  # a first run on this machine compiles numba's kernels: say so
     tm = PhaseTimings()
     proof, public = prove(pk, witness, cs, timings=tm)
     if not no_self_check:
@@ -520,7 +530,9 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
     write_proof(proof, proof_path)
     write_public_inputs(public, public_path)
     if save_witness is not None:
-        write_wtns(witness, save_witness)
+        from zkmargin.cli_perf import witness_ints
+
+        write_wtns(witness_ints(witness), save_witness)
     if report is not None:
         click.echo(f"passes: {report.explain()}")
     click.echo(f"proved in {time.perf_counter() - t:.2f}s ({backend_name()} backend; witness {t_wit:.2f}s, "
@@ -534,8 +546,10 @@ def _self_check(pk: Any, public: list[int], proof: Any, zkey: Path, circuit_know
     A witness that does not satisfy the key's circuit (a flipped byte in a .wtns) gives a proof
     that cannot verify: it must never be written as if it were one.
     """
+    from zkmargin.cli_perf import choose_verify_backend
     from zkmargin.verifier import verify
 
+    choose_verify_backend(1)  # one proof: the pure-Python pairing, never a numba compilation
     t = time.perf_counter()
     ok = verify(pk.vk, public, proof)
     logging.getLogger(__name__).info("self-check %s in %.3fs", ok, time.perf_counter() - t)
@@ -645,6 +659,9 @@ def verify_cmd(vk_path: Path, public_path: Path | None, proof_path: Path | None,
         raise CliError("give PUBLIC and PROOF, or --batch DIR, or --manifest FILE (exactly one)")
     if sources[0] and (public_path is None or proof_path is None):
         raise CliError("give both PUBLIC and PROOF")
+    from zkmargin.cli_perf import choose_verify_backend
+
+    choose_verify_backend(1 if sources[0] else 2)  # never waits for numba (zkmargin.cli_perf)
     venue_opts = {"--model": model_path, "--market": market_path, "--commitment": commitment_path,
                   "--threshold": threshold, "--context": context_path}
     given = [k for k, v in venue_opts.items() if v is not None]
@@ -758,49 +775,6 @@ def _expected_for(model: Any, market: Any, commitment: Any, threshold: Any, cont
     return expected_statement(model, market, c, threshold, load_context(context), label=label)
 
 
-def _bench_help() -> str:
-    from zkmargin.bench import BENCH_HELP
-
-    return BENCH_HELP + """
-\b
-Examples:
-  zkmargin bench                          # 2^10 .. 2^16, with snarkjs when found
-  zkmargin bench --sizes 16 --repeat 7 --cold
-  zkmargin bench --sizes 18,20 --repeat 3 --json sweep.json
-"""
-
-
-@main.command("bench", help=_bench_help(), short_help="Measure the prover against snarkjs over circuit sizes.")
-@click.option("--sizes", default="10,12,14,16", show_default=True,
-              help="Comma-separated K: circuits of 2^K - 2 constraints (K from 5 to 22).")
-@click.option("--repeat", default=5, show_default=True, type=click.IntRange(1), help="Timed proofs per size.")
-@click.option("--snarkjs/--no-snarkjs", default=None, help="Time snarkjs too (default: when it is found).")
-@click.option("--cold", is_flag=True, help="Also a cold start (empty numba cache) at the smallest size.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep the keys and witnesses here (default: a temporary folder, removed).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write rows as JSON.")
-@_friendly
-def bench_cmd(sizes: str, repeat: int, snarkjs: bool | None, cold: bool, workdir: Path | None,
-              json_path: Path | None) -> None:
-    import json
-
-    from zkmargin.bench import find_snarkjs, format_table, run_bench
-    from zkmargin.serialize._io import atomic_write_text
-
-    try:
-        ks = [int(x) for x in sizes.split(",") if x.strip()]
-    except ValueError:
-        raise CliError(f"--sizes {sizes!r}: expected comma-separated integers, e.g. 10,12,14,16") from None
-    if not ks or any(not 5 <= k <= 22 for k in ks):
-        raise CliError(f"--sizes {sizes!r}: each K must lie in 5..22")
-    use = (find_snarkjs() is not None) if snarkjs is None else snarkjs
-    rows = run_bench(ks, snarkjs=use, repeat=repeat, out=click.echo,
-                     progress=lambda m: click.echo(f"  .. {m}", err=True), cold_start=cold, workdir=workdir)
-    click.echo(format_table(rows))
-    if json_path is not None:
-        atomic_write_text(json_path, json.dumps([r.to_dict() for r in rows], indent=1) + "\n")
-
-
 @main.group("export")
 def export_group() -> None:
     """Export for on-chain verification: a Solidity verifier, or calldata for one proof."""
@@ -858,6 +832,7 @@ def export_calldata_cmd(proof_path: Path, public_path: Path) -> None:
 
 from zkmargin import cli_accounts as _cli_accounts  # noqa: E402,F401  (registers key, accounts, export gate)
 from zkmargin import cli_ceremony as _cli_ceremony  # noqa: E402,F401  (registers ptau and zkey)
+from zkmargin import cli_perf as _cli_perf  # noqa: E402,F401  (registers warmup and bench)
 from zkmargin import cli_service as _cli_service  # noqa: E402,F401  (registers serve and ledger)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,8 @@
-"""``zkmargin.bench`` (the library of ``zkmargin bench``) at tiny sizes: the real code path, no timings.
+"""``zkmargin.benchmarks`` (the library of ``zkmargin bench``) at tiny sizes: the real code path, no timings.
 
 Checks the synthetic circuit's exact constraint counts, then one sweep end to end (subprocesses
-for setup and proving, files written, proofs verified) and the report's structure.
+for setup and proving, files written, proofs verified; a synthetic size and a margin model at a
+portfolio size), the report's structure, and the CSV, markdown, JSON and PNG outputs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import json
 
 import pytest
 
-from zkmargin import bench
+from zkmargin.benchmarks import margin_cases, report
+from zkmargin.benchmarks import prover_bench as bench
 from zkmargin.circuits import build, compile
 from zkmargin.prover import backend
 from zkmargin.serialize import load_proof, load_public_inputs, load_verifying_key
@@ -77,7 +79,7 @@ def test_run_bench_end_to_end(tmp_path):
         assert verify(vk, load_public_inputs(d / "public.json"), load_proof(d / "proof.json"))
     table = bench.format_table(rows)
     head, *body = table.splitlines()
-    assert head.split()[:3] == ["size", "constraints", "setup"]
+    assert head.split()[:3] == ["case", "constraints", "setup"]
     assert body[0].split()[0] == "2^5" and body[1].split()[0] == "2^6"
 
 
@@ -90,3 +92,73 @@ def test_run_bench_against_snarkjs(tmp_path):
     assert row.verified and row.snarkjs_verified
     assert row.snarkjs_s is not None and row.snarkjs_s > 0 and row.ratio is not None
     assert "x" in bench.format_table([row]).splitlines()[1]
+
+
+def test_model_cases_name_their_sizes_and_reject_bad_ones():
+    c = margin_cases.model_case("scenario", 4, scenarios=8, assets=3)
+    assert (c.label, c.model, c.positions, c.scenarios, c.assets) == ("scenario p4 s8 a3", "scenario", 4, 8, 3)
+    assert margin_cases.model_case("health", 5).label == "health a5"
+    assert [x.label for x in margin_cases.sweep_cases(["tiered", "cross"], [4, 1])] == [
+        "cross p1 a2", "cross p4 a2", "tiered p1 a2", "tiered p4 a2"]
+    with pytest.raises(ValueError, match="unknown margin model"):
+        margin_cases.model_case("span", 2)
+    with pytest.raises(ValueError):
+        margin_cases.model_case("cross", 0)
+
+
+@pytest.mark.parametrize("kind", margin_cases.MODELS)
+def test_model_case_sizes_reach_the_circuit(kind):
+    model = margin_cases._venue_model({"model": kind, "positions": 3, "scenarios": 5, "assets": 2, "seed": 1})
+    if kind == "health":
+        assert model.n_assets == 3
+    else:
+        assert model.n_instruments == 3
+    if kind == "scenario":
+        assert model.n_scenarios == 5
+
+
+@fast_only
+def test_run_bench_margin_model_case(tmp_path):
+    case = margin_cases.model_case("isolated", 1)
+    (row,) = bench.run_bench([], snarkjs=False, repeat=1, out=lambda s: None, cases=[case], workdir=tmp_path)
+    assert (row.case, row.model, row.positions) == ("isolated p1", "isolated", 1)
+    assert row.verified and row.constraints > 0 and row.domain_size == 1 << row.k
+    assert row.domain_size >= row.constraints + row.n_public + 1
+    assert set(row.phases) == set(bench.PHASES)
+
+
+def _row(case: str, model: str, constraints: int, positions: int | None, snarkjs: float | None) -> bench.BenchRow:
+    k = max(5, constraints.bit_length())
+    return bench.BenchRow(
+        k=k, constraints=constraints, n_wires=constraints, n_public=1, domain_size=1 << k, build_s=0.1, setup_s=0.5,
+        setup_rss=1 << 26, zkey_bytes=1000, wtns_bytes=100, repeat=3,
+        phases={p: 0.01 * (i + 1) for i, p in enumerate(bench.PHASES)}, prove_s=0.15, prove_cpu_s=0.25,
+        read_s=0.02, read_zkey_s=0.015, read_wtns_s=0.005, files_s=0.17, peak_rss=1 << 27, proof_json_bytes=700,
+        calldata_bytes=256, verified=True, snarkjs_s=snarkjs, load_before=1.0, load_after=1.5, case=case,
+        model=model, positions=positions)
+
+
+def test_reports_write_tables_and_plots(tmp_path):
+    rows = [_row("2^10", "synthetic", 1022, None, 1.2), _row("cross p2 a2", "cross", 3000, 2, None),
+            _row("cross p8 a2", "cross", 9000, 8, 2.5), _row("health a4", "health", 2500, None, None)]
+    rows[3].assets = 4
+    paths, note = report.write_reports(rows, tmp_path)
+    names = {p.name for p in paths}
+    assert {"bench.csv", "bench.md", "bench.json"} <= names
+    lines = (tmp_path / "bench.csv").read_text().splitlines()
+    assert lines[0].split(",") == list(report.COLUMNS) and len(lines) == 5
+    assert lines[2].startswith("cross p2 a2,cross,2,")
+    md = (tmp_path / "bench.md").read_text()
+    assert "| cross p8 a2 | 9,000 |" in md and "load" in md
+    assert [r["case"] for r in json.loads((tmp_path / "bench.json").read_text())] == [r.case for r in rows]
+    pytest.importorskip("matplotlib")
+    assert note is None
+    pngs = {"time_vs_size.png", "constraints_vs_size.png", "phases.png", "vs_snarkjs.png"}
+    assert pngs <= names
+    for name in pngs:
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # without snarkjs figures there is no comparison plot; without plots, tables only
+    paths, _ = report.write_reports([_row("2^10", "synthetic", 1022, None, None)], tmp_path / "b", plots=True)
+    assert "vs_snarkjs.png" not in {p.name for p in paths} and "constraints_vs_size.png" not in {p.name for p in paths}
+    paths, _ = report.write_reports(rows, tmp_path / "c", plots=False)
+    assert {p.name for p in paths} == {"bench.csv", "bench.md", "bench.json"}

@@ -1,10 +1,14 @@
 """Prover benchmarks: the library behind ``zkmargin bench`` (and ``benchmarks/prover_sweep.py``).
 
-For each requested size 2^k, :func:`run_bench`
+Lives in ``benchmarks/`` (installed as ``zkmargin.benchmarks``), outside the core package. A
+benchmark *case* is either a synthetic circuit of size 2^k or a margin model at a portfolio size
+(positions x scenarios x assets, :mod:`~zkmargin.benchmarks.margin_cases`). For each case,
+:func:`run_bench`
 
-1. builds a synthetic circuit of exactly ``2^k - n_public - 1`` constraints (:class:`SweepCircuit`,
-   so that with snarkjs's appended public-input rows the QAP domain is exactly 2^k), solves its
-   witness and runs the development setup, then writes ``c.zkey``, ``c.wtns`` and
+1. builds the circuit (synthetic: exactly ``2^k - n_public - 1`` constraints, :class:`SweepCircuit`,
+   so that with snarkjs's appended public-input rows the QAP domain is exactly 2^k; a margin model:
+   its circuit at those sizes with a random passing portfolio, the test suite's generator), solves
+   its witness and runs the development setup, then writes ``c.zkey``, ``c.wtns`` and
    ``verification_key.json`` (a subprocess: its time and peak memory do not pollute what follows);
 2. starts one prover process that loads the files, proves once to warm up (numba's on-disk
    cache, or compilation on a first run), then proves ``repeat`` times; each round is timed twice:
@@ -54,6 +58,8 @@ from zkmargin.field import R
 
 __all__ = [
     "BenchError",
+    "Case",
+    "synthetic_case",
     "SweepCircuit",
     "sweep_shape",
     "sweep_circuit",
@@ -184,11 +190,35 @@ def sweep_circuit(k: int, seed: int = 1) -> SweepCircuit:
 
 # --- results ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case: a label, the model ("synthetic" or a margin model) and its sizes, and the
+    worker that builds its files (``module:function`` run with (folder, spec))."""
+
+    label: str
+    model: str
+    spec: str  # the worker's second argument: k for synthetic circuits, a JSON spec for margin models
+    prepare: str = "_prepare_main"
+    positions: int | None = None
+    scenarios: int | None = None
+    assets: int | None = None
+
+    @property
+    def slug(self) -> str:
+        return "".join(ch if ch.isalnum() else "_" for ch in self.label)
+
+
+def synthetic_case(k: int) -> Case:
+    """The synthetic circuit of size 2^k (:class:`SweepCircuit`)."""
+    sweep_shape(k)
+    return Case(label=f"2^{k}", model="synthetic", spec=str(k))
+
+
 @dataclass
 class BenchRow:
     """One size of the sweep (seconds unless named otherwise; medians over ``repeat`` rounds)."""
 
-    k: int
+    k: int  # the QAP domain is 2^k
     constraints: int
     n_wires: int
     n_public: int
@@ -221,6 +251,11 @@ class BenchRow:
     warm_start_s: float | None = None  # the same with the cache the cold run filled
     cold_detail: dict[str, float] = field(default_factory=dict)
     samples: dict[str, list[float]] = field(default_factory=dict)
+    case: str = ""  # "2^k" (synthetic) or e.g. "scenario 8x16x4" (model positions x scenarios x assets)
+    model: str = "synthetic"
+    positions: int | None = None
+    scenarios: int | None = None
+    assets: int | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -377,9 +412,11 @@ def _worker(argv: list[str], name: str, log_path: Path, env: dict[str, str] | No
 
 
 def _py(entry: str, *args: str) -> list[str]:
-    """argv running ``zkmargin.bench.<entry>(*args)`` in a fresh interpreter (-P: no cwd on sys.path)."""
-    return [sys.executable, "-P", "-c", f"import sys; from zkmargin.bench import {entry}; {entry}(sys.argv[1:])",
-            *args]
+    """argv running ``<module>.<entry>(*args)`` in a fresh interpreter (-P: no cwd on sys.path); the module is
+    this one unless ``entry`` names another (``module:entry``)."""
+    mod, _, fn = entry.rpartition(":")
+    mod = mod or __name__
+    return [sys.executable, "-P", "-c", f"import sys; from {mod} import {fn}; {fn}(sys.argv[1:])", *args]
 
 
 def _peak_rss() -> int:
@@ -540,15 +577,18 @@ def _cold_start(d: Path, progress: Callable[[str], None]) -> tuple[float, float,
         shutil.rmtree(cache, ignore_errors=True)
 
 
-def _bench_size(k: int, d: Path, snarkjs: Path | None, repeat: int,
+def _bench_case(case: Case, d: Path, snarkjs: Path | None, repeat: int,
                 progress: Callable[[str], None]) -> BenchRow:
-    progress(f"2^{k}: building the circuit and the keys")
-    with _worker(_py("_prepare_main", str(d), str(k)), f"2^{k} setup", d / "prepare.log") as wk:
+    name = case.label
+    progress(f"{name}: building the circuit and the keys")
+    with _worker(_py(case.prepare, str(d), case.spec), f"{name} setup", d / "prepare.log") as wk:
         prep = wk.recv()
-    progress(f"2^{k}: proving ({repeat} rounds{' interleaved with snarkjs' if snarkjs else ''})")
+    k = int(prep["domain_size"]).bit_length() - 1
+    progress(f"{name}: {prep['constraints']:,} constraints (2^{k}); proving ({repeat} rounds"
+             f"{' interleaved with snarkjs' if snarkjs else ''})")
     ours: list[dict[str, Any]] = []
     theirs: list[dict[str, Any]] = []
-    with _worker(_py("_serve_main", str(d)), f"2^{k} prover", d / "prover.log") as wk:
+    with _worker(_py("_serve_main", str(d)), f"{name} prover", d / "prover.log") as wk:
         ready = wk.recv()
         sj_ctx = _node_worker(snarkjs, d) if snarkjs else None
         try:
@@ -572,12 +612,12 @@ def _bench_size(k: int, d: Path, snarkjs: Path | None, repeat: int,
         bye = wk.ask({"op": "quit"})
     (d / "rounds.json").write_text(json.dumps({"prepare": prep, "ready": ready, "ours": ours, "snarkjs": theirs,
                                                 "prover_rss": bye["rss"], "snarkjs_rss": sj_rss}, indent=1))
-    progress(f"2^{k}: verifying")
+    progress(f"{name}: verifying")
     vk_path = d / "verification_key.json"
     verified = _verify_files(vk_path, d / "public.json", d / "proof.json")
     sj_ok = _verify_files(vk_path, d / "sj_public.json", d / "sj_proof.json") if snarkjs else None
     if not verified or sj_ok is False:
-        raise BenchError(f"2^{k}: a proof did not verify (ours: {verified}, snarkjs: {sj_ok})")
+        raise BenchError(f"{name}: a proof did not verify (ours: {verified}, snarkjs: {sj_ok})")
     med = {key: _median([r[key] for r in ours])
            for key in ("files_s", "prove_s", "prove_cpu_s", "read_zkey_s", "read_wtns_s")}
     samples = {"files_s": [r["files_s"] for r in ours], "prove_s": [r["prove_s"] for r in ours]}
@@ -595,7 +635,8 @@ def _bench_size(k: int, d: Path, snarkjs: Path | None, repeat: int,
         calldata_bytes=_calldata_bytes(d / "proof.json", d / "public.json"), verified=verified,
         snarkjs_s=_median(samples["snarkjs_s"]) if theirs else None, snarkjs_verified=sj_ok, snarkjs_rss=sj_rss,
         load_before=load_before, load_after=load_after, import_s=ready["import_s"], warmup_s=ready["warmup_s"],
-        samples=samples,
+        samples=samples, case=case.label, model=case.model, positions=case.positions, scenarios=case.scenarios,
+        assets=case.assets,
     )
 
 
@@ -617,11 +658,12 @@ def run_bench(
     *,
     cold_start: bool = False,
     workdir: Path | None = None,
+    cases: Sequence[Case] = (),
 ) -> list[BenchRow]:
-    """Benchmark the prover at circuit sizes 2^k for k in ``sizes`` (see the module docstring).
+    """Benchmark the prover at circuit sizes 2^k for k in ``sizes``, then ``cases`` (see the module docstring).
 
     Args:
-        sizes: the exponents k (3 <= k <= 28), run in increasing order.
+        sizes: the exponents k (3 <= k <= 28) of synthetic circuits, run in increasing order.
         snarkjs: also time snarkjs's ``groth16.prove`` in node on the same files (needs ``node`` and
             the snarkjs package: see :func:`find_snarkjs`).
         repeat: timed rounds per size (>= 1), after one warm-up proof.
@@ -629,8 +671,9 @@ def run_bench(
         progress: receives a short status line before each step (e.g. for a spinner).
         cold_start: also measure a cold (empty numba cache) and a warm fresh-process proof at the
             smallest size (fills ``cold_start_s`` and ``warm_start_s`` of that row).
-        workdir: where the keys and proofs go (kept: one folder per size); default a temporary
+        workdir: where the keys and proofs go (kept: one folder per case); default a temporary
             folder, removed afterwards.
+        cases: more cases after the synthetic sizes (margin models: ``margin_cases.model_case``).
 
     Returns:
         One :class:`BenchRow` per size.
@@ -641,9 +684,7 @@ def run_bench(
     """
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
-    ks = sorted(set(sizes))
-    for k in ks:
-        sweep_shape(k)
+    all_cases = [synthetic_case(k) for k in sorted(set(sizes))] + list(cases)
     progress = progress or (lambda _msg: None)
     # everything this process needs later, imported now (a long run should not meet a half-edited tree)
     import zkmargin.serialize  # noqa: F401
@@ -665,10 +706,11 @@ def run_bench(
         root = Path(workdir)
     rows: list[BenchRow] = []
     try:
-        for i, k in enumerate(ks):
-            d = root / f"k{k}"
+        for i, case in enumerate(all_cases):
+            d = root / (f"k{case.spec}" if case.model == "synthetic" else case.slug)
             d.mkdir(parents=True, exist_ok=True)
-            row = _bench_size(k, d, sj, repeat, progress)
+            progress(f"case {i + 1} of {len(all_cases)}: {case.label}")
+            row = _bench_case(case, d, sj, repeat, progress)
             if cold_start and i == 0:
                 row.cold_start_s, row.warm_start_s, row.cold_detail = _cold_start(d, progress)
             rows.append(row)
@@ -686,7 +728,8 @@ def _mib(n: int | None) -> str:
 
 
 def _summary(row: BenchRow) -> str:
-    s = (f"2^{row.k}: {row.constraints} constraints, prove {row.prove_s:.3f}s (cpu {row.prove_cpu_s:.3f}s; "
+    s = (f"{row.case or f'2^{row.k}'}: {row.constraints} constraints (2^{row.k}), prove {row.prove_s:.3f}s "
+         f"(cpu {row.prove_cpu_s:.3f}s; "
          f"files {row.files_s:.3f}s), "
          f"peak RSS {_mib(row.peak_rss)} MiB")
     if row.snarkjs_s is not None:
@@ -698,13 +741,13 @@ def _summary(row: BenchRow) -> str:
 
 def format_table(rows: Sequence[BenchRow]) -> str:
     """The sweep as a fixed-width text table (seconds; MiB; bytes), with a legend and cold-start lines."""
-    head = ["size", "constraints", "setup", "witness", "ntt", "msm_g1", "msm_g2", "assemble", "prove", "cpu",
+    head = ["case", "constraints", "setup", "witness", "ntt", "msm_g1", "msm_g2", "assemble", "prove", "cpu",
             "read", "files", "snarkjs", "ratio", "RSS MiB", "proof B", "load"]
     lines = []
     for r in rows:
         p = r.phases
         lines.append([
-            f"2^{r.k}", str(r.constraints), f"{r.setup_s:.2f}",
+            r.case or f"2^{r.k}", str(r.constraints), f"{r.setup_s:.2f}",
             *(f"{p.get(name, 0.0):.3f}" for name in PHASES),
             f"{r.prove_s:.3f}", f"{r.prove_cpu_s:.3f}", f"{r.read_s:.3f}", f"{r.files_s:.3f}",
             "-" if r.snarkjs_s is None else f"{r.snarkjs_s:.3f}",
