@@ -10,6 +10,8 @@ on PYTHONPATH); it writes a JSON report to ``$ZKMARGIN_SUITE_AUDIT``:
   long run), directly or through the module-level functions, constants and fixtures it uses,
   with whether it carries the ``slow`` mark as pytest sees it (module ``pytestmark`` and class
   marks included).
+- ``node_unmarked``: tests that use the ``node`` fixture (snarkjs, circomlibjs, solc, circom all
+  depend on it) without the ``node`` mark, so ``-m "not node"`` would not deselect them.
 - ``fast``: the node ids left after ``-m`` deselection (the fast tier when run with
   ``-m "not slow"``), and ``n_collected``.
 
@@ -134,6 +136,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     modules: dict[str, types.ModuleType] = {}
     cache: dict[str, dict[str, ast.AST]] = {}
     heavy: dict[str, dict[str, Any]] = {}
+    node_unmarked: list[str] = []
     for item in items:
         module = getattr(item, "module", None)
         fn = getattr(item, "function", None)
@@ -150,6 +153,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         knobs = knobs_read(roots, cache)
         if knobs:
             heavy[item.nodeid] = {"knobs": sorted(knobs), "slow": item.get_closest_marker("slow") is not None}
+        if "node" in getattr(item, "fixturenames", ()) and item.get_closest_marker("node") is None:
+            node_unmarked.append(item.nodeid)
     misplaced: list[str] = []
     for module in modules.values():
         misplaced += misplaced_marks(
@@ -163,6 +168,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         "slow": [i.nodeid for i in items if i.get_closest_marker("slow") is not None],
         "heavy": heavy,
         "misplaced": sorted(misplaced),
+        "node_unmarked": sorted(node_unmarked),
     }
     with open(path, "w") as fh:
         json.dump(report, fh, indent=1)

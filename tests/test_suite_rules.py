@@ -8,7 +8,8 @@ a synthetic test module that breaks it:
 
 - no ``pytest.mark.*`` sits on a function or class pytest does not collect;
 - every test that reads a long-run size knob (``_suite_audit.HEAVY_KNOBS``) is marked ``slow``, so
-  none of them is left after ``-m "not slow"``.
+  none of them is left after ``-m "not slow"``;
+- every test that uses the node tools (the ``node`` fixture) is marked ``node``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def _audit(target: Path, tmp_path: Path, *extra: str) -> dict[str, Any]:
 
 def _check(report: dict[str, Any]) -> list[str]:
     problems = [f"mark on something pytest does not collect: {m}" for m in report["misplaced"]]
+    problems += [f"{n} uses the node tools without the node mark" for n in report["node_unmarked"]]
     fast = set(report["fast"])
     for nodeid, info in sorted(report["heavy"].items()):
         if not info["slow"] or nodeid in fast:
@@ -97,6 +99,20 @@ class Helper:
 
 def test_short():
     assert _summary(3) == "3"
+
+
+@pytest.fixture
+def node():
+    return "node"
+
+
+def test_uses_node_unmarked(node):
+    assert node
+
+
+@pytest.mark.node
+def test_uses_node_marked(node):
+    assert node
 '''
 
 
@@ -104,7 +120,9 @@ def test_audit_catches_a_mark_on_a_helper_and_an_unmarked_heavy_test(tmp_path: P
     """Positive control: the mistake that left the long fuzz in the fast tier, and its variants."""
     suite = tmp_path / "suite"
     suite.mkdir()
-    (suite / "pytest.ini").write_text("[pytest]\naddopts = --import-mode=importlib\nmarkers =\n    slow: long\n")
+    (suite / "pytest.ini").write_text(
+        "[pytest]\naddopts = --import-mode=importlib\nmarkers =\n    slow: long\n    node: node tools\n"
+    )
     (suite / "test_broken.py").write_text(textwrap.dedent(_BROKEN))
     report = _audit(suite, tmp_path, "--rootdir", str(suite), "-c", str(suite / "pytest.ini"))
     problems = _check(report)
@@ -112,7 +130,8 @@ def test_audit_catches_a_mark_on_a_helper_and_an_unmarked_heavy_test(tmp_path: P
     assert any("test_broken::Helper: slow" in p for p in problems), problems
     assert any("test_long_run_unmarked reads ZKMARGIN_FUZZ_CASES" in p for p in problems), problems
     assert any("test_long_through_a_fixture reads ZKMARGIN_MARGIN_CASES" in p for p in problems), problems
-    assert len(problems) == 4, problems  # the marked long run and test_short are fine
+    assert any("test_uses_node_unmarked uses the node tools" in p for p in problems), problems
+    assert len(problems) == 5, problems  # the marked long run, test_short and the marked node test are fine
     assert sorted(report["heavy"]) == [
         "test_broken.py::test_long_run_marked",
         "test_broken.py::test_long_run_unmarked",
