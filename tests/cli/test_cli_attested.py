@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def flow(tmp_path_factory):
     assert r_alice.exit_code == 0 and r_bob.exit_code == 0, r_alice.output + r_bob.output
     kc_a, kc_b = _kc(r_alice.output), _kc(r_bob.output)
     other = json.loads((EX / "portfolio_pass.json").read_text())
-    other["collateral"][0]["amount"] = "9000"
+    other["collateral"][0]["amount"] = str(Decimal(other["collateral"][0]["amount"]) + 1000)  # richer than alice
     (d / "bob.json").write_text(json.dumps(other))
     entries = [_entry(EX / "portfolio_pass.json", "alice", kc_a), _entry(d / "bob.json", "bob", kc_b),
                _entry(EX / "portfolio_fail.json", "carol", kc_b)]
