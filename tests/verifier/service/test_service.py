@@ -193,3 +193,34 @@ def test_small_load_each_context_accepted_once(h, proofs, serve, tmp_path: Path,
         assert ledger.counts()["accepted"] == 8
     report_figure(f"service small load ({database}): {len(shots)} submissions, 16 clients, {dt:.1f} s, "
                   f"{len(shots) / dt:.0f} req/s; {counts}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_services_on_one_ledger_accept_each_context_once(h, proofs, serve, tmp_path: Path, request, database):
+    """Two servers (separate processes, separate writers) share one database; 16 clients split
+    between them send each valid proof 8 times: the database's unique key alone decides."""
+    db = (f"sqlite:///{tmp_path / 'ledger.sqlite'}" if database == "sqlite"
+          else request.getfixturevalue("postgres").create_database())
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    srv_a = serve(h.write_config(tmp_path / "a" / "venue.toml", proofs, db))
+    srv_b = serve(h.write_config(tmp_path / "b" / "venue.toml", proofs, db))
+    items = proofs.take(8)
+    with Ledger(db) as ledger:
+        for it in items:
+            proofs.register(ledger, it)
+    shots_a = [h.Shot("valid", it.nonce, json.dumps(it.body()).encode()) for it in items for _ in range(4)]
+    shots_b = [h.Shot("valid", it.nonce, json.dumps(it.body()).encode()) for it in items for _ in range(4)]
+    random.Random(1).shuffle(shots_a)
+    random.Random(2).shuffle(shots_b)
+    import threading
+
+    ta = threading.Thread(target=h.run_load, args=(srv_a.url, shots_a), kwargs={"clients": 8, "deadline_s": 120})
+    ta.start()
+    h.run_load(srv_b.url, shots_b, clients=8, deadline_s=120)
+    ta.join(timeout=180)
+    counts = h.check_shots(shots_a + shots_b)
+    assert counts["accepted"] == 8 == counts["accepted contexts"] and counts["replay"] == 56, counts
+    with Ledger(db, create=False) as ledger:
+        assert ledger.check_integrity() == [] and ledger.counts()["accepted"] == 8
