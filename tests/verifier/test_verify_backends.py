@@ -98,3 +98,17 @@ def test_pure_g1_lincomb_matches_py_ecc():
     assert _pure.g1_lincomb([p, p], [5, R - 5]) is None
     assert _pure.g1_lincomb([p, p], [2, 3]) == curve.g1_mul(p, 5)
     assert _pure.g1_lincomb([], []) is None
+
+
+def test_backends_agree_on_batches(backend, monkeypatch, sim, trapdoor3, pvk3, public3, proof3):
+    from zkmargin.verifier import verify_batch
+
+    pure_calls = _calls_to(monkeypatch, _pure, "pairing_product_is_one")
+    rng = random.Random(12)
+    good = [(p, sim.simulated_proof(trapdoor3, p, rng=rng)) for p in [(1, 2, 3), (4, 5, 6)]]
+    res = verify_batch(pvk3, [(public3, proof3), *good], rng=random.Random(1))
+    assert res.ok and res.n == 3
+    bad = [(public3, proof3), ((1, 2, 4), good[0][1]), good[1]]
+    res = verify_batch(pvk3, bad, rng=random.Random(1))
+    assert not res.ok and res.bad == [1]
+    assert bool(pure_calls) == (backend == "pure" or (backend == "auto" and gv.fast_backend() is None))
