@@ -161,6 +161,16 @@ def progressive_cost(k: int, bits: int) -> int:
     return min(_marginal_cost(k, bits), _selection_cost(k, bits))
 
 
+def _check_schedule(gadget: str, bounds: Sequence[VarLike], weights: Sequence[VarLike], bits: int) -> int:
+    """K, after checking that K - 1 bounds go with K >= 1 weights and that bits lies in [1, 251]."""
+    k = len(weights)
+    if k < 1 or len(bounds) != k - 1:
+        raise CircuitError(f"{gadget}: {len(bounds)} bounds need {len(bounds) + 1} weights, got {k}")
+    if not 1 <= bits <= 251:
+        raise CircuitError(f"{gadget}: bits must be in [1, 251], got {bits}")
+    return k
+
+
 def progressive(api: API, x: VarLike, bounds: Sequence[VarLike], weights: Sequence[VarLike], bits: int) -> Var:
     """The progressive bracket function P(x) of ``zkmargin.margin.engine`` on wires.
 
@@ -195,11 +205,7 @@ def progressive(api: API, x: VarLike, bounds: Sequence[VarLike], weights: Sequen
     Raises:
         CircuitError: len(weights) != len(bounds) + 1, or bits out of range.
     """
-    k = len(weights)
-    if k < 1 or len(bounds) != k - 1:
-        raise CircuitError(f"progressive: {len(bounds)} bounds need {len(bounds) + 1} weights, got {k}")
-    if not 1 <= bits <= 251:
-        raise CircuitError(f"progressive: bits must be in [1, 251], got {bits}")
+    k = _check_schedule("progressive", bounds, weights, bits)
     xv = as_var(api, x)
     us = [as_var(api, u) for u in bounds]
     ws = [as_var(api, w) for w in weights]
@@ -280,11 +286,7 @@ def tier_rate(api: API, x: VarLike, bounds: Sequence[VarLike], weights: Sequence
     Raises:
         CircuitError: len(weights) != len(bounds) + 1, or bits out of range.
     """
-    k = len(weights)
-    if k < 1 or len(bounds) != k - 1:
-        raise CircuitError(f"tier_rate: {len(bounds)} bounds need {len(bounds) + 1} weights, got {k}")
-    if not 1 <= bits <= 251:
-        raise CircuitError(f"tier_rate: bits must be in [1, 251], got {bits}")
+    _check_schedule("tier_rate", bounds, weights, bits)
     xv = as_var(api, x)
     ws = [as_var(api, w) for w in weights]
     with api.scope("tier_rate"):
