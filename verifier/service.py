@@ -5,6 +5,7 @@
 HTTP API (JSON bodies; proofs and public inputs in snarkjs's ``proof.json`` / ``public.json`` form)::
 
     POST /v1/contexts     {"commitment": "123...", "threshold": "1000"?, "epoch": 42?, "ttl_s": 600?}
+                          (the attested statement: no commitment, the epoch's account root is bound)
                           -> 201 {"id", "context": <context.json>, "statement": {...}, "expires_at"}
     POST /v1/proofs       {"proof": <proof.json>, "public": <public.json>}
                           or {"proofs": [{"proof": ..., "public": ...}, ...]}
@@ -114,6 +115,7 @@ class ServiceConfig:
         database = "sqlite:///ledger.sqlite"  # or "postgresql://user@host:5432/db"
         threshold = "1000"                    # default threshold for new contexts
         chain_id = 1                          # optional (default 1)
+        statement = "bilateral"               # or "attested", with roots = ["root.json", ...] (one per epoch)
 
         [server]                              # optional
         host = "127.0.0.1"
@@ -141,6 +143,7 @@ class ServiceConfig:
     threshold: str
     chain_id: int = 1
     statement: str = "bilateral"
+    roots: list[Path] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 65536
@@ -182,7 +185,7 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         raise ConfigError(f"{p}: not valid TOML: {e}") from None
     base = p.resolve().parent
     w = f"{p}: "
-    known = {"venue", "model", "verifying_key", "markets", "database", "threshold", "chain_id", "statement",
+    known = {"venue", "model", "verifying_key", "markets", "database", "threshold", "chain_id", "statement", "roots",
              "server", "limits", "workers"}
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -201,14 +204,18 @@ def load_config(path: str | os.PathLike[str]) -> ServiceConfig:
         if rel and rel != ":memory:":
             database = "sqlite:///" + str(path_of(rel))
     statement = _get(doc, "statement", str, w, "bilateral")
-    if statement != "bilateral":
-        raise ConfigError(f"{w}statement: {statement!r} is not served yet (the ledger stores attested "
-                          "contexts and nullifiers; the service serves 'bilateral')")
+    if statement not in STATEMENTS:
+        raise ConfigError(f"{w}statement: expected 'bilateral' or 'attested', got {statement!r:.40}")
+    roots = _get(doc, "roots", list, w, [])
+    if not all(isinstance(r, str) for r in roots) or (statement == "attested") != bool(roots):
+        raise ConfigError(f"{w}roots: the attested statement needs the account root file (root.json) of each "
+                          "epoch served, as a list of paths; the bilateral statement takes none")
     threshold = _get(doc, "threshold", (str, int), w)
     cfg = ServiceConfig(path=p, venue=_get(doc, "venue", str, w), model=path_of(_get(doc, "model", str, w)),
                         verifying_key=path_of(_get(doc, "verifying_key", str, w)),
                         markets=[path_of(m) for m in markets], database=database, threshold=str(threshold),
-                        chain_id=_get(doc, "chain_id", int, w, 1), statement=statement)
+                        chain_id=_get(doc, "chain_id", int, w, 1), statement=statement,
+                        roots=[path_of(r) for r in roots])
     server = _get(doc, "server", dict, w, {})
     cfg.host = _get(server, "host", str, f"{w}server.", cfg.host)
     cfg.port = _get(server, "port", int, f"{w}server.", cfg.port)
@@ -449,26 +456,13 @@ def _explain_mismatch(mm: list[tuple[str, int, int]]) -> str:
         f"{n} differs (expected {e}, proof carries {g})" for n, e, g in mm)
 
 
-def _bilateral_expected(model: Any, market: Any, commitment: int, threshold: str, context: Any) -> list[int]:
-    """The venue's expected bilateral statement (via :mod:`zkmargin.verifier.venue`)."""
-    from zkmargin.verifier.venue import expected_statement
-
-    st = expected_statement(model, market, commitment, threshold, context)
-    as_list = getattr(st, "as_list", None)
-    return [int(x) for x in (as_list() if as_list is not None else st)]
-
-
-def _check_key_model(vk: Any, model: Any, markets: dict[int, Any], config: ServiceConfig) -> None:
-    """Refuse a verifying key that records another model (``venue.check_key_model``, where present)."""
-    from zkmargin.margin.documents import Context
+def _check_key_model(vk: Any, expected: Any, config: ServiceConfig) -> None:
+    """Refuse a verifying key that records another model or statement (``venue.check_key_model``, where present)."""
     from zkmargin.verifier import venue
 
     check = getattr(venue, "check_key_model", None)
-    if check is None:
+    if check is None or not hasattr(expected, "kind"):
         return
-    epoch = max(markets)
-    expected = venue.expected_statement(model, markets[epoch], 0, config.threshold,
-                                        Context(config.venue, epoch, 0, config.chain_id))
     try:
         check(vk, expected)
     except MalformedInputError as e:
@@ -508,7 +502,26 @@ class VenueService:
         if self.vk.n_public != len(self.names):
             raise ConfigError(f"{config.verifying_key}: the key has {self.vk.n_public} public inputs, the "
                               f"{config.statement} statement {len(self.names)} ({', '.join(self.names)})")
-        _check_key_model(self.vk, self.model, self.markets, config)
+        self.roots: dict[int, Any] = {}
+        if config.statement == "attested":
+            from zkmargin.accounts import load_root
+
+            for rp in config.roots:
+                root = load_root(rp)
+                if root.epoch in self.roots:
+                    raise ConfigError(f"{config.path}: roots: two root files for epoch {root.epoch}")
+                self.roots[root.epoch] = root
+            missing = sorted(set(self.markets) - set(self.roots))
+            if missing:
+                raise ConfigError(f"{config.path}: roots: no account root for epoch {missing[0]}")
+        from zkmargin.margin.documents import Context
+
+        for epoch in sorted(self.markets):  # every epoch's statement can be formed (root matches model and epoch)
+            try:
+                probe = self._statement(epoch, 0, config.threshold, Context(config.venue, epoch, 0, config.chain_id))
+            except MalformedInputError as e:
+                raise ConfigError(f"{config.path}: epoch {epoch}: {e}") from None
+        _check_key_model(self.vk, probe, config)
         self.vk_json = dump_verifying_key(self.vk)
         self.ledger = Ledger(config.database)
         self.db_threads = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="ledger")
@@ -517,6 +530,17 @@ class VenueService:
         self.writer: _LedgerWriter | None = None
         self.pending = 0
         self.started_at = time.time()
+
+    def _statement(self, epoch: int, commitment: int | None, threshold: str, ctx: Any) -> Any:
+        """The venue's expected statement for a new context (``venue.expected_statement`` or
+        ``attested.expected_attested_statement``)."""
+        if self.config.statement == "attested":
+            from zkmargin.verifier.attested import expected_attested_statement
+
+            return expected_attested_statement(self.model, self.markets[epoch], self.roots[epoch], threshold, ctx)
+        from zkmargin.verifier.venue import expected_statement
+
+        return expected_statement(self.model, self.markets[epoch], commitment or 0, threshold, ctx)
 
     async def start(self) -> None:
         if self.config.engine == "dask":
@@ -548,7 +572,9 @@ class VenueService:
     # -- contexts
 
     async def issue(self, body: Any) -> IssuedContext:
-        """Issue a context for an account's commitment (body of ``POST /v1/contexts``).
+        """Issue a context (body of ``POST /v1/contexts``): for an account's commitment (bilateral),
+        or for any account under the epoch's published root (attested: each answers once, by its
+        nullifier).
 
         Raises:
             BadRequest: a field is missing or malformed (named).
@@ -557,11 +583,15 @@ class VenueService:
 
         if not isinstance(body, dict):
             raise BadRequest(400, "body", "body: expected a JSON object")
-        allowed = {"commitment", "threshold", "epoch", "ttl_s"}
+        attested = self.config.statement == "attested"
+        allowed = {"threshold", "epoch", "ttl_s"} | (set() if attested else {"commitment"})
         extra = sorted(set(body) - allowed)
+        if extra == ["commitment"]:
+            raise BadRequest(400, "commitment", "commitment: the attested statement binds the venue's account root, "
+                                                "not one account's commitment: leave it out")
         if extra:
             raise BadRequest(400, extra[0], f"{extra[0]}: unknown field (expected {', '.join(sorted(allowed))})")
-        commitment = _field_element(body.get("commitment"), "commitment")
+        commitment = None if attested else _field_element(body.get("commitment"), "commitment")
         threshold = body.get("threshold", self.config.threshold)
         if isinstance(threshold, int) and not isinstance(threshold, bool):
             threshold = str(threshold)
@@ -579,11 +609,14 @@ class VenueService:
         nonce = secrets.randbits(128)
         ctx = Context(self.config.venue, epoch, nonce, self.config.chain_id)
         try:
-            expected = _bilateral_expected(self.model, self.markets[epoch], commitment, threshold, ctx)
+            st = self._statement(epoch, commitment, threshold, ctx)
         except MalformedInputError as e:
             raise BadRequest(400, "threshold", f"threshold: {e}") from None
+        values = getattr(st, "values", None)
+        expected = [int(v) for v in (values if values is not None else st.as_list()) if v is not None]
         return await self._db(self.ledger.issue_context, self.config.venue, epoch, expected=expected,
-                              threshold=threshold, chain_id=self.config.chain_id, nonce=nonce, ttl_s=float(ttl))
+                              threshold=threshold, statement=self.config.statement, chain_id=self.config.chain_id,
+                              nonce=nonce, ttl_s=float(ttl))
 
     # -- proofs
 
