@@ -436,19 +436,14 @@ def _mismatches(statement: str, expected: Sequence[int], public: Sequence[int]) 
     """The public inputs that differ from the venue's, named: ``(name, expected, got)``.
 
     ``expected`` holds the values the ledger stored when it issued the context (the attested
-    statement's nullifier, chosen by the proof, is free). Thin adapter onto the one statement
-    comparison of :mod:`zkmargin.verifier.venue` (``statement_mismatches``), with the same
-    comparison written out for a venue module that predates it. The pairing runs separately,
-    in batches.
+    statement's nullifier, chosen by the proof, is free). The one statement comparison of
+    :mod:`zkmargin.verifier.venue` (``statement_mismatches``); the pairing runs separately, in batches.
     """
-    from zkmargin.verifier import venue
+    from zkmargin.verifier.venue import ExpectedStatement, statement_mismatches
 
     names = STATEMENTS[statement]
-    compare = getattr(venue, "statement_mismatches", None)
-    if compare is not None:
-        values = tuple(expected) + (None,) * (len(names) - len(expected))
-        return list(compare(public, venue.ExpectedStatement(names, values, statement)))
-    return [(n, e, g) for n, e, g in zip(names, expected, public, strict=False) if e != g]
+    values = tuple(expected) + (None,) * (len(names) - len(expected))
+    return statement_mismatches(public, ExpectedStatement(names, values, statement))
 
 
 def _explain_mismatch(mm: list[tuple[str, int, int]]) -> str:
@@ -457,14 +452,11 @@ def _explain_mismatch(mm: list[tuple[str, int, int]]) -> str:
 
 
 def _check_key_model(vk: Any, expected: Any, config: ServiceConfig) -> None:
-    """Refuse a verifying key that records another model or statement (``venue.check_key_model``, where present)."""
-    from zkmargin.verifier import venue
+    """Refuse a verifying key that records another model or statement (``venue.check_key_model``)."""
+    from zkmargin.verifier.venue import check_key_model
 
-    check = getattr(venue, "check_key_model", None)
-    if check is None or not hasattr(expected, "kind"):
-        return
     try:
-        check(vk, expected)
+        check_key_model(vk, expected)
     except MalformedInputError as e:
         raise ConfigError(f"{config.verifying_key}: {e}") from None
 
