@@ -111,21 +111,23 @@ def plot_rows(rows: Sequence[BenchRow], out_dir: Path) -> list[Path]:
         written.append(path)
 
     # 1. prove time against constraints, per model
+    colors = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(groups)}  # one colour per model
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for model, rs in groups.items():
         rs = sorted(rs, key=lambda r: r.constraints)
-        ax.plot([r.constraints for r in rs], [r.prove_s for r in rs], marker="o", label=model)
+        ax.plot([r.constraints for r in rs], [r.prove_s for r in rs], marker="o", color=colors[model],
+                label=f"{model}: zkmargin")
         if any(r.snarkjs_s is not None for r in rs):
             sj = [r for r in rs if r.snarkjs_s is not None]
             ax.plot([r.constraints for r in sj], [r.snarkjs_s for r in sj], marker="x", linestyle="--",
-                    label=f"{model}: snarkjs")
+                    color=colors[model], label=f"{model}: snarkjs")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("constraints")
-    ax.set_ylabel("prove time, key in memory (s)")
+    ax.set_ylabel("prove time, key in memory (s); snarkjs: read + prove")
     ax.set_title(f"Prove time against circuit size\n{sub}", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: the lines stay visible
     save(fig, "time_vs_size.png")
 
     # 2. constraints against portfolio size, per margin model
@@ -134,7 +136,8 @@ def plot_rows(rows: Sequence[BenchRow], out_dir: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(7.5, 5))
         for model, rs in models.items():
             rs = sorted(rs, key=_size_of)
-            ax.plot([_size_of(r) for r in rs], [r.constraints for r in rs], marker="o", label=model)
+            ax.plot([_size_of(r) for r in rs], [r.constraints for r in rs], marker="o", color=colors[model],
+                    label=model)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("portfolio size (positions; assets for health)")

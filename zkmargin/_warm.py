@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -90,6 +89,7 @@ def _step(part: str, name: str, fn: Callable[[], Any]) -> Any:
 
 def _warm_prover() -> None:
     """A tiny circuit through the CLI's own paths: setup, .zkey and .wtns round trip, prove."""
+    import tempfile  # (here: zkmargin.cli imports this module at start-up)
     import warnings
 
     from zkmargin.circuits import build
