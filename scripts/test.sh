@@ -2,7 +2,7 @@
 # Run the whole test-suite: installs zkmargin[prover,dev] into .venv and the node cross-check
 # tools (snarkjs, circomlibjs, solc, circom2) into tests/node, runs ruff and mypy, then pytest twice: the
 # full suite, and the numba kernel tests again with the JIT disabled (their pure-Python path).
-# Extra arguments go to the first pytest run, e.g. scripts/test.sh -m "not slow" -x
+# Extra arguments go to the first pytest run, e.g. scripts/test.sh -m "not slow" -x (the default tier)
 source "$(dirname "$0")/_env.sh"
 if command -v npm >/dev/null 2>&1; then
   if [ ! -f tests/node/node_modules/.zkmargin-stamp ] || [ tests/node/package.json -nt tests/node/node_modules/.zkmargin-stamp ] \
@@ -22,7 +22,8 @@ fi
 echo "==> ruff and mypy" >&2
 ruff check .
 mypy zkmargin circuits prover verifier
-pytest "$@"
+# both cores (pytest-xdist; ZKMARGIN_TEST_WORKERS=0 runs in one process); session fixtures are per worker
+pytest -n "${ZKMARGIN_TEST_WORKERS:-2}" "$@"
 if compgen -G "tests/prover/test_kernels_*.py" >/dev/null; then
   echo "==> kernel tests with NUMBA_DISABLE_JIT=1" >&2
   # Only the kernel files (collecting the rest of tests/prover would skip the numba prover's tests);

@@ -168,6 +168,19 @@ def report_figure():
     return _FIGURES.append
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist (scripts/test.sh runs ``-n 2``), a worker hands its figures to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["zkmargin_figures"] = list(_FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The controller's side (an xdist hook: optional, so the suite also runs without xdist)."""
+    _FIGURES.extend(getattr(node, "workeroutput", {}).get("zkmargin_figures", []))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     if _FIGURES:
         terminalreporter.section("zkmargin figures")

@@ -36,7 +36,9 @@ from zkmargin.serialize import (
 )
 from zkmargin.verifier import verify
 
-pytestmark = pytest.mark.node
+# slow: heavy by nature (a whole snarkjs ceremony (powers of tau, phase 2, contributions, beacon) in node:
+# ~160 s of the default run under load); the full run (scripts/test.sh, CI) keeps it
+pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 if not backend.fast_available():
     pytest.skip("the numba kernels are not active", allow_module_level=True)

@@ -43,7 +43,9 @@ from zkmargin.serialize import (
 )
 from zkmargin.verifier import verify
 
-pytestmark = pytest.mark.node
+# slow: heavy by nature (circom (wasm) compiles and snarkjs runs in node: ~60 s of the default run under load);
+# the full run (scripts/test.sh, CI) keeps it
+pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 CIRCUIT = """\
 pragma circom 2.0.0;

@@ -29,7 +29,9 @@ from zkmargin.serialize import (
 )
 from zkmargin.verifier import verify
 
-pytestmark = pytest.mark.node
+# slow: heavy by nature (snarkjs setup and proving in node on a 2^10 key: ~45 s of the default run under load);
+# the full run (scripts/test.sh, CI) keeps it
+pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 if not backend.fast_available():
     pytest.skip("the numba prover is not active", allow_module_level=True)

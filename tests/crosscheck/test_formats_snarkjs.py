@@ -50,7 +50,9 @@ from zkmargin.serialize import (
     write_zkey,
 )
 
-pytestmark = pytest.mark.node
+# slow: heavy by nature (snarkjs r1cs/zkey commands in node: ~60 s of the default run under load);
+# the full run (scripts/test.sh, CI) keeps it
+pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 Runner = Callable[..., subprocess.CompletedProcess]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -59,10 +59,16 @@ def test_find_snarkjs_honours_the_environment(tmp_path, monkeypatch):
 def test_run_bench_end_to_end(tmp_path):
     lines: list[str] = []
     steps: list[str] = []
+    case = margin_cases.model_case("isolated", 1)
     rows = bench.run_bench([6, 5], snarkjs=False, repeat=2, out=lines.append, progress=steps.append,
-                           workdir=tmp_path)
+                           workdir=tmp_path, cases=[case])
+    model_row = rows.pop()  # the margin model's case runs after the synthetic sizes
+    assert (model_row.case, model_row.model, model_row.positions) == ("isolated p1", "isolated", 1)
+    assert model_row.verified and model_row.constraints > 0 and model_row.domain_size == 1 << model_row.k
+    assert model_row.domain_size >= model_row.constraints + model_row.n_public + 1
+    assert set(model_row.phases) == set(bench.PHASES) and lines[2].startswith("isolated p1: ")
     assert [r.k for r in rows] == [5, 6]
-    assert len(lines) == 2 and lines[0].startswith("2^5: ") and steps
+    assert len(lines) == 3 and lines[0].startswith("2^5: ") and steps
     for r in rows:
         assert r.domain_size == 1 << r.k and r.constraints == (1 << r.k) - 2 and r.n_public == 1
         assert r.verified and r.snarkjs_s is None and r.ratio is None
@@ -85,6 +91,7 @@ def test_run_bench_end_to_end(tmp_path):
 
 @fast_only
 @pytest.mark.node
+@pytest.mark.slow  # heavy by nature: snarkjs's prover in node next to ours (about 30 s of the default run)
 def test_run_bench_against_snarkjs(tmp_path):
     if bench.find_snarkjs() is None:
         pytest.skip("snarkjs not installed (npm install --prefix tests/node)")
@@ -115,16 +122,6 @@ def test_model_case_sizes_reach_the_circuit(kind):
         assert model.n_instruments == 3
     if kind == "scenario":
         assert model.n_scenarios == 5
-
-
-@fast_only
-def test_run_bench_margin_model_case(tmp_path):
-    case = margin_cases.model_case("isolated", 1)
-    (row,) = bench.run_bench([], snarkjs=False, repeat=1, out=lambda s: None, cases=[case], workdir=tmp_path)
-    assert (row.case, row.model, row.positions) == ("isolated p1", "isolated", 1)
-    assert row.verified and row.constraints > 0 and row.domain_size == 1 << row.k
-    assert row.domain_size >= row.constraints + row.n_public + 1
-    assert set(row.phases) == set(bench.PHASES)
 
 
 def _row(case: str, model: str, constraints: int, positions: int | None, snarkjs: float | None) -> bench.BenchRow:
