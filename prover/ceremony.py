@@ -683,10 +683,39 @@ class InitialKey:
 
     pk: ProvingKey
     cs_hash: bytes
+    #: True when snarkjs would hash bytes past the ptau's tauG1 section for this circuit (domain =
+    #: 2^power >= 2^15): the points agree with snarkjs but this csHash does not.
+    snarkjs_hash_quirk: bool = False
 
     @property
     def vk(self) -> VerifyingKey:
         return self.pk.vk
+
+
+def _check_lagrange_block(ptau: PtauFile, sid_raw: int, sid_lag: int, lag: np.ndarray, n: int) -> None:
+    """The n-point block of a Lagrange section really is the inverse DFT of the first n powers
+    (a prepared ptau's sections 12..15 are otherwise taken on trust): with random r (128-bit),
+    sum_k r_k L_k == sum_j s_j tau^j G where s = (1/n) sum_k r_k w^(-jk) (one scalar NTT and two
+    MSMs). Section 12's last block was made with the missing power 2n - 1 as infinity, so the
+    same check drops that term.
+
+    Raises:
+        FileFormatError: naming the section and the block.
+    """
+    from zkmargin.serialize.ptau_file import LABELS
+
+    g2 = sid_raw == 3
+    avail = section_points(sid_raw, ptau.power)
+    m = min(n, avail)
+    raw = _ptau_array(ptau, sid_raw, 0, m, check=False)
+    r = [secrets.randbits(128) for _ in range(n)]
+    s = kernels.fr_to_scalars(kernels.intt(kernels.fr_to_array(r)))[:m] if n > 1 else kernels.scalars_to_array(r)
+    msm = kernels.msm_g2 if g2 else kernels.msm_g1
+    if msm(np.ascontiguousarray(lag), r) != msm(np.ascontiguousarray(raw), s):
+        raise FileFormatError(
+            f"{ptau.name}: section {sid_lag} ({LABELS[sid_lag]}): the block of {n} points is not the Lagrange "
+            f"basis of section {sid_raw} ({LABELS[sid_raw]}): a corrupt or forged prepared ptau"
+        )
 
 
 def _lagrange_block(ptau: PtauFile, sid_raw: int, sid_lag: int, n: int, check: bool,
@@ -701,6 +730,7 @@ def _lagrange_block(ptau: PtauFile, sid_raw: int, sid_lag: int, n: int, check: b
 
             _check_points(arr, 2 if g2 else 1, f"{ptau.name}: section {sid_lag} ({LABELS[sid_lag]}), "
                           f"block of {n}", infinity_ok=True)
+            _check_lagrange_block(ptau, sid_raw, sid_lag, arr, n)
         if progress:
             progress(_fft_work(n))
         return arr
@@ -722,6 +752,48 @@ def _snarkjs_entries(cs: ConstraintSystem) -> tuple[list[tuple[int, int, int, in
     n_c = cs.n_constraints
     out.extend((0, n_c + s, s, 1) for s in range(cs.n_public + 1))
     return out, n_c + cs.n_public + 1
+
+
+#: snarkjs hashes the H points in chunks of this many.
+_H_CHUNK = 1 << 14
+
+
+def _h_points_hashed(pt: PtauFile, n: int, check: bool) -> bytes:
+    """The points (tau^(n+i) - tau^i) G1 that snarkjs's csHash covers, uncompressed.
+
+    snarkjs 0.7.6 (zkey_new.js, hashHPoints) announces n - 1 points but reads them in chunks of
+    ``min(n - 1, 2^14)`` points from i = 0 while i < n - 1, so from n = 2^15 on it hashes n points:
+    the extra i = n - 1 is (tau^(2n-1) - tau^(n-1)) G1, reproduced here (checked against snarkjs
+    at n = 2^15 with a power-16 ptau). When also n = 2^power, tau^(2n-1) is one point past the end
+    of section 2 and snarkjs reads the next 64 bytes of the file (the following section's header
+    and first bytes) as that point, with field arithmetic on unreduced values: that hash is not
+    reproduced (``snarkjs_hash_quirk``); the chord formula on those coordinates mod q stands in.
+    """
+    total = n - 1
+    if n - 1 > _H_CHUNK:
+        total = -(-(n - 1) // _H_CHUNK) * _H_CHUNK
+    avail = section_points(2, pt.power)
+    real = min(total, avail - n)
+    hi = _ptau_array(pt, 2, n, real, check=check)
+    lo = _ptau_array(pt, 2, 0, real, check=check)
+    diff = _combine(np.concatenate([hi, lo]), np.concatenate([np.arange(real), np.arange(real)]),
+                    np.arange(2 * real), [1] * real + [R - 1] * real, real)
+    out = [to_uncompressed_g1(diff)]
+    for i in range(real, total):  # past the end of section 2 (only i = n - 1 when n = 2^power)
+        off, size = pt.sections[2]
+        at = off + (n + i) * 64
+        raw = bytes(pt.data[at : at + 64]).ljust(64, b"\0")
+        rinv = pow(_RM, -1, Q)
+        x1 = int.from_bytes(raw[:32], "little") * rinv % Q
+        y1 = int.from_bytes(raw[32:], "little") * rinv % Q
+        p2 = kernels.g1_points_from_array(_ptau_array(pt, 2, i, 1, check=check))[0]
+        assert p2 is not None
+        x2, y2 = p2[0], (-p2[1]) % Q
+        lam = (y2 - y1) * pow((x2 - x1) % Q, -1, Q) % Q
+        x3 = (lam * lam - x1 - x2) % Q
+        y3 = (lam * (x1 - x3) - y1) % Q
+        out.append(_u_g1((x3, y3)))
+    return b"".join(out)
 
 
 def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: bool = True,
@@ -832,13 +904,7 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
     sec(ic_arr)
     hsh.update(struct.pack(">I", n - 1))
     if n > 1:
-        hi = _ptau_array(pt, 2, n, n - 1, check=check)
-        lo = _ptau_array(pt, 2, 0, n - 1, check=check)
-        both = np.concatenate([hi, lo])
-        k = n - 1
-        diff = _combine(both, np.concatenate([np.arange(k), np.arange(k)]),
-                        np.arange(2 * k), [1] * k + [R - 1] * k, k)
-        hsh.update(to_uncompressed_g1(diff))
+        hsh.update(_h_points_hashed(pt, n, check))
     sec(l_arr)
     sec(a_sec)
     sec(b1_sec)
@@ -862,7 +928,14 @@ def setup_from_ptau(cs: ConstraintSystem, ptau: PtauFile | PathLike, *, check: b
         progress("done", total, total)
     log.info("setup from ptau: %d constraints, domain 2^%d, %.2fs", cs.n_constraints, n.bit_length() - 1,
              time.perf_counter() - t0)
-    return InitialKey(pk=pk, cs_hash=cs_hash)
+    quirk = n > _H_CHUNK and 2 * n - 1 >= section_points(2, pt.power)
+    if quirk:
+        log.warning(
+            "domain 2^%d = the ptau's power: snarkjs 0.7.6 hashes bytes past the ptau's tauG1 section into "
+            "csHash here (a bug), so snarkjs's csHash of this circuit cannot be reproduced; the key's points "
+            "are snarkjs's. For a ceremony shared with snarkjs, use a ptau of power %d or more.",
+            n.bit_length() - 1, n.bit_length())
+    return InitialKey(pk=pk, cs_hash=cs_hash, snarkjs_hash_quirk=quirk)
 
 
 def write_initial_zkey(key: InitialKey, path: PathLike) -> None:
@@ -1041,9 +1114,11 @@ def verify_zkey(cs: ConstraintSystem, ptau: PtauFile | PathLike, zkey: PathLike,
         return res
 
     if mpc.cs_hash != init.cs_hash:
+        why = (" (or a key made by snarkjs: at domain = 2^power >= 2^15 snarkjs hashes bytes past the ptau's "
+               "tauG1 section; verify with a ptau of higher power)" if init.snarkjs_hash_quirk else "")
         return fail(
             f"circuit hash mismatch: the key's csHash {mpc.cs_hash.hex()[:16]}... is not "
-            f"{init.cs_hash.hex()[:16]}..., the hash of this circuit and ptau (wrong circuit or ptau)"
+            f"{init.cs_hash.hex()[:16]}..., the hash of this circuit and ptau (wrong circuit or ptau){why}"
         )
     ip = init.pk
     if (pk.n_wires, pk.n_public, pk.domain_size) != (ip.n_wires, ip.n_public, ip.domain_size):

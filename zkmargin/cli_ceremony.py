@@ -99,6 +99,10 @@ def setup_from_ptau_cli(cs: Any, ptau: Path) -> tuple[Any, Any, Any]:
     bar.close()
     click.echo("circuit hash:", err=True)
     click.echo(ceremony.format_hash(key.cs_hash), err=True)
+    if key.snarkjs_hash_quirk:
+        click.echo(f"warning: the circuit's domain equals {ptau}'s power (>= 2^15): snarkjs 0.7.6 computes this "
+                   "circuit hash from bytes past the ptau's tauG1 section, so snarkjs will not accept this key's "
+                   "hash; for a ceremony shared with snarkjs use a ptau of one power more", err=True)
     return key.pk, key.vk, ZkeyMpcParams(cs_hash=key.cs_hash)
 
 

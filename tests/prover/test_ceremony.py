@@ -460,3 +460,20 @@ def test_glv_split_and_endomorphism(group):
     assert {int(f) & 0b0110 for f in flags} >= {2, 6}  # GLV entries with both signs of k1
     got = from_arr(ceremony._combine(to_arr(pts), np.arange(40), np.arange(40), ks, 40))
     assert got == [mul(p, k) for p, k in zip(pts, ks, strict=True)]
+
+
+def test_forged_lagrange_section_is_rejected(toy, tmp_path):
+    """A prepared ptau whose Lagrange points are valid curve points but not the inverse DFT of its
+    powers (two points swapped) is refused by setup, naming the section and block."""
+    d, cs, _ = toy
+    pp = read_ptau(d / "pp.ptau")
+    secs = {sid: bytes(pp.section(sid)) for sid in (2, 3, 4, 5, 6, 7, 12, 13, 14, 15)}
+    for sid in (12, 14, 13):
+        size = 128 if sid == 13 else 64
+        b = bytearray(secs[sid])
+        off = (16 - 1) * size  # the 16-point block
+        b[off : off + size], b[off + size : off + 2 * size] = b[off + size : off + 2 * size], b[off : off + size]
+        bad = {**secs, sid: bytes(b)}
+        write_ptau(tmp_path / f"forged{sid}.ptau", 4, bad)
+        with pytest.raises(Exception, match=rf"section {sid} .*block of 16 points is not the Lagrange basis"):
+            ceremony.setup_from_ptau(cs, tmp_path / f"forged{sid}.ptau")
