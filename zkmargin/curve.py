@@ -8,16 +8,17 @@ serializers and tests never depend on py_ecc's internal representation:
 
 py_ecc's ``optimized_bn128`` (homogeneous projective coordinates) does the arithmetic. It is slow
 (a G1 scalar multiplication costs milliseconds): this module is the reference implementation that
-the numba kernels are tested against, and the verifier's base-install path.
+the numba kernels are tested against, and the verifier's base-install path. py_ecc is imported on
+first use (about 0.1-0.3 s here): the curve-equation checks are plain integer arithmetic, so
+verifying a proof with the pure-Python pairing (``zkmargin.verifier._pure``) never loads it.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Iterable, Sequence
 from typing import Any
-
-from py_ecc.optimized_bn128 import optimized_curve as _c
-from py_ecc.optimized_bn128 import optimized_pairing as _p
 
 from zkmargin.field import Q, R
 
@@ -62,6 +63,22 @@ TWIST_B: tuple[int, int] = (
     19485874751759354771024239261021720505790618469301721065564631296452457478373,
     266929791119991161246907387137283842545076965332900288569378510910307636690,
 )
+
+
+class _LazyModule:
+    """A py_ecc module imported on its first attribute access (then found in ``sys.modules``)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+_c: Any = _LazyModule("py_ecc.optimized_bn128.optimized_curve")
+_p: Any = _LazyModule("py_ecc.optimized_bn128.optimized_pairing")
 
 
 # --- conversions to and from py_ecc ----------------------------------------------------------
@@ -146,9 +163,11 @@ def g2_is_on_curve(p: G2Point) -> bool:
     (x0, x1), (y0, y1) = p
     if not all(0 <= v < Q for v in (x0, x1, y0, y1)):
         return False
-    x = _c.FQ2([x0, x1])
-    y = _c.FQ2([y0, y1])
-    return bool(y * y - x * x * x == _c.b2)
+    # in Fq2 = Fq[u]/(u^2 + 1): (a0 + a1 u)(b0 + b1 u) = (a0 b0 - a1 b1) + (a0 b1 + a1 b0) u
+    x2 = (x0 * x0 - x1 * x1, 2 * x0 * x1)
+    x3 = (x2[0] * x0 - x2[1] * x1, x2[0] * x1 + x2[1] * x0)
+    y2 = (y0 * y0 - y1 * y1, 2 * y0 * y1)
+    return (y2[0] - x3[0] - TWIST_B[0]) % Q == 0 and (y2[1] - x3[1] - TWIST_B[1]) % Q == 0
 
 
 #: The BN254 curve parameter (the "seed"): q = 36x^4 + 36x^3 + 24x^2 + 6x + 1,
@@ -159,9 +178,10 @@ BN_X = 4965661367192848881
 # defining the sextic twist: untwist, apply the q-power Frobenius (conjugation on Fq2), twist back
 # (Galbraith and Scott, "Exponentiation in pairing-friendly groups using homomorphisms", 2008).
 # The constants are computed from that definition rather than copied.
-_XI = _c.FQ2([9, 1])
-_PSI_CX = _XI ** ((Q - 1) // 3)
-_PSI_CY = _XI ** ((Q - 1) // 2)
+@functools.cache
+def _psi_constants() -> tuple[Any, Any]:
+    xi = _c.FQ2([9, 1])
+    return xi ** ((Q - 1) // 3), xi ** ((Q - 1) // 2)
 
 
 def _conj(a: Any) -> Any:
@@ -173,7 +193,8 @@ def _psi_py(p: Any) -> Any:
     # Homogeneous projective (X : Y : Z) with x = X/Z, y = Y/Z: conjugation commutes with the
     # division, so Z is conjugated and X, Y are also scaled by the constants.
     x, y, z = p
-    return (_conj(x) * _PSI_CX, _conj(y) * _PSI_CY, _conj(z))
+    cx, cy = _psi_constants()
+    return (_conj(x) * cx, _conj(y) * cy, _conj(z))
 
 
 def _g2_in_subgroup_by_order(p: G2Point) -> bool:

@@ -60,12 +60,12 @@ from zkmargin.cli import main
 try:
     main(sys.argv[1:], standalone_mode=False)
 finally:
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("numba", "numpy", "galois", "llvmlite"))
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("numba", "numpy", "galois", "llvmlite", "py_ecc"))
     print("LOADED", heavy)
 """
 
 
-def test_single_verify_never_loads_numba(proof_files, tmp_path):
+def test_single_verify_loads_neither_numba_nor_py_ecc(proof_files, tmp_path):
     d = proof_files
     args = [str(d / "vk.json"), str(d / "public.json"), str(d / "proof.json"), "--pairing-only"]
     p = subprocess.run([sys.executable, "-c", _NO_NUMBA, "verify", *args], capture_output=True, text=True,

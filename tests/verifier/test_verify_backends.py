@@ -112,3 +112,22 @@ def test_backends_agree_on_batches(backend, monkeypatch, sim, trapdoor3, pvk3, p
     res = verify_batch(pvk3, bad, rng=random.Random(1))
     assert not res.ok and res.bad == [1]
     assert bool(pure_calls) == (backend == "pure" or (backend == "auto" and gv.fast_backend() is None))
+
+
+def test_twist_equation_in_integers_matches_py_ecc(sim):
+    """zkmargin.curve.g2_is_on_curve (plain ints, so a verification never imports py_ecc) against
+    py_ecc's FQ2 arithmetic and its b2, on points of G2, outside G2, and off the twist."""
+    from py_ecc.optimized_bn128 import optimized_curve as c
+
+    from zkmargin.field import Q
+
+    rng = random.Random(9)
+    pts = [curve.g2_mul(curve.G2_GENERATOR, rng.randrange(1, R)) for _ in range(4)]
+    pts += [sim.twist_point_outside_g2(random.Random(s)) for s in range(2)]
+    for (x0, x1), (y0, y1) in list(pts):
+        pts += [((x0, x1), (y0, (y1 + 1) % Q)), ((x1, x0), (y0, y1)), ((x0, x1), (y1, y0))]
+    for (x0, x1), (y0, y1) in pts:
+        x, y = c.FQ2([x0, x1]), c.FQ2([y0, y1])
+        assert curve.g2_is_on_curve(((x0, x1), (y0, y1))) == bool(y * y - x * x * x == c.b2)
+    assert sum(curve.g2_is_on_curve(p) for p in pts) == 6
+    assert not curve.g2_is_on_curve(((Q, 0), (1, 1))) and curve.g2_is_on_curve(None)
