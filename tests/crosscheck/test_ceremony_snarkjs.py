@@ -269,3 +269,50 @@ def test_prepare_and_model_ceremony_at_2_12(ptau12, snarkjs, tmp_path):
     assert "ZKey Ok!" in _ok(snarkjs("zkey", "verify", tmp_path / "cross.r1cs", pp, tmp_path / "z3.zkey")).stdout
     r = _zk("zkey", "verify", model, p1, tmp_path / "z3.zkey")
     assert "ZKey OK: 3 contribution(s)" in r.output
+
+
+def _toy_prepared_ptau(path: Path, power: int, tau: int, alpha: int, beta: int) -> None:
+    """A prepared ptau from known secrets: the Lagrange sections by fixed-base multiplication of
+    the Lagrange basis at tau (seconds, where a group FFT at 2^16 takes minutes). Tests only."""
+    from zkmargin import curve
+    from zkmargin.prover import ceremony, kernels
+    from zkmargin.prover.setup import lagrange_at
+    from zkmargin.serialize.ptau_file import write_ptau
+
+    secs: dict = dict(ceremony._toy_ptau_sections(power, tau, alpha, beta))
+    g1, g2 = curve.G1_GENERATOR, curve.G2_GENERATOR
+    n = 1 << power
+    lag = {m: (lagrange_at(m, tau) if m > 1 else [1]) for m in (1 << p for p in range(power + 1))}
+    secs[12] = []
+    for p in range(power + 2):
+        m = 1 << p
+        if m <= n:
+            secs[12].append(kernels.fixed_base_g1_array(g1, lag[m]).tobytes())
+        else:  # the last block: from 2n - 1 powers and infinity, as snarkjs prepares it
+            pw = [1] * (m - 1)
+            for j in range(1, m - 1):
+                pw[j] = pw[j - 1] * tau % R
+            inv_m = pow(m, -1, R)
+            sums = kernels.fr_from_array(kernels.ntt(kernels.fr_to_array(pw + [0])))  # sum_j pw_j w^(jk)
+            scal = [sums[(-k) % m] * inv_m % R for k in range(m)]  # (1/m) sum_j pw_j w^(-jk)
+            secs[12].append(kernels.fixed_base_g1_array(g1, scal).tobytes())
+    secs[13] = [kernels.fixed_base_g2_array(g2, lag[1 << p]).tobytes() for p in range(power + 1)]
+    secs[14] = [kernels.fixed_base_g1_array(g1, [alpha * x % R for x in lag[1 << p]]).tobytes()
+                for p in range(power + 1)]
+    secs[15] = [kernels.fixed_base_g1_array(g1, [beta * x % R for x in lag[1 << p]]).tobytes()
+                for p in range(power + 1)]
+    write_ptau(path, power, secs)
+
+
+@pytest.mark.slow
+def test_cs_hash_from_2_15_matches_snarkjs(snarkjs, tmp_path):
+    """From domain 2^15 on snarkjs's csHash covers one more H point (its chunked hashing); a power-16
+    ptau (prepared from a known tau) and a 2^15 circuit: our key is byte-identical to snarkjs's."""
+    _toy_prepared_ptau(tmp_path / "p16.ptau", 16, 0xC0FFEE1234567, 5, 7)
+    n = (1 << 15) - 5
+    cs = compile(Chain(n=n))
+    write_r1cs(cs, tmp_path / "c.r1cs")
+    _ok(snarkjs("groth16", "setup", tmp_path / "c.r1cs", tmp_path / "p16.ptau", tmp_path / "sj.zkey", timeout=1800))
+    _zk("setup", tmp_path / "c.r1cs", "--ptau", tmp_path / "p16.ptau", "--zkey", tmp_path / "z.zkey",
+        "--vk", tmp_path / "z.json")
+    assert (tmp_path / "z.zkey").read_bytes() == (tmp_path / "sj.zkey").read_bytes()
