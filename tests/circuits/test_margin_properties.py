@@ -4,17 +4,30 @@ For every model the honest witness satisfies the circuit exactly when ``evaluate
 Each circuit is compiled once; a case costs one witness run (``build(check=True)``). Every random
 portfolio is checked at the largest threshold that passes and at the next one (a boundary on
 every case), or at 0 and a random threshold when nothing passes.
+
+Sizes: the small test models, the published examples' models (examples/*/model.json), and models
+at the maximum sizes and decimals of ``zkmargin.margin.limits`` (slow tier). At every size a case
+is built to sit exactly on the threshold (surplus == threshold: passes; one unit more of
+threshold, or one unit less of a secret, fails).
+
+Seeds: every random test prints its seed (``-s`` or the captured output of a failure shows it) and
+names it in its failure messages. The default run uses fixed seeds; the slow run rotates them (a
+new seed per run, from the clock) so that it explores new cases; ``ZKMARGIN_SEED=<value>`` replays
+a run (and fixes the slow run's seeds).
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import os
 import random
+import time
+from pathlib import Path
 
 import pytest
 
-from zkmargin.circuits import compile_circuit, solve
+from zkmargin.circuits import build, compile_circuit, solve
 from zkmargin.circuits.margin import assignment_for, circuit_for
 from zkmargin.circuits.margin._testing import (
     evaluate_case,
@@ -25,6 +38,7 @@ from zkmargin.circuits.margin._testing import (
     thresholds_near,
     witness_passes,
 )
+from zkmargin.errors import UnsatisfiedConstraintError
 from zkmargin.margin import (
     AssetData,
     Holding,
@@ -33,7 +47,22 @@ from zkmargin.margin import (
     Position,
     RateBracket,
     TierBracket,
+    VenueModel,
     evaluate,
+    load_market,
+    load_model,
+    load_portfolio,
+)
+from zkmargin.margin.errors import SchemaError
+from zkmargin.margin.limits import (
+    AMOUNT_BITS,
+    HEALTH_THRESHOLD_BITS,
+    MAX_BRACKETS,
+    MAX_DECIMALS,
+    MAX_ITEMS,
+    MAX_SCENARIOS,
+    THRESHOLD_BITS,
+    VALUE_BITS,
 )
 
 KINDS = ["cross", "isolated", "scenario", "health", "tiered"]
@@ -48,6 +77,17 @@ SALT, CONTEXT = 0x5A17, 0xC0FFEE
 def compiled():
     """One compiled system per small model (the shape check of solve() uses it)."""
     return {kind: compile_circuit(circuit_for(small_model(kind))) for kind in KINDS}
+
+
+def _seed(name: str, rotate: bool, report_figure=None) -> str:
+    """The seed of one random test, printed: ``name:<base>`` with base from ZKMARGIN_SEED, else the
+    clock when ``rotate`` (slow run), else "fixed"."""
+    base = os.environ.get("ZKMARGIN_SEED") or (str(time.time_ns()) if rotate else "fixed")
+    seed = f"{name}:{base}"
+    print(f"seed {seed!r} (replay with ZKMARGIN_SEED={base})")
+    if rotate and report_figure is not None:
+        report_figure(f"property seed {seed} (replay with ZKMARGIN_SEED={base})")
+    return seed
 
 
 def _agree(kind: str, compiled, count: int, seed: str) -> None:
@@ -65,21 +105,22 @@ def _agree(kind: str, compiled, count: int, seed: str) -> None:
             if n == 0:  # the witness run has the compiled shape (define() does not branch on values)
                 solve(circuit, compiled[kind], check=False)
             got = witness_passes(circuit)
-            assert got is expected, (kind, n, t, market, portfolio)
+            assert got is expected, (f"seed {seed!r}", kind, n, t, market, portfolio)
             seen[(expected, t == thresholds[0] and near is not None)] += 1
     # both outcomes occur, and the "largest passing threshold" of each case passes
-    assert seen[(True, True)] > count // 6 and seen[(False, False)] > count // 6, seen
+    assert seen[(True, True)] > count // 6 and seen[(False, False)] > count // 6, (f"seed {seed!r}", seen)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_circuit_agrees_with_engine_on_random_portfolios(kind, compiled):
-    _agree(kind, compiled, PORTFOLIOS, f"margin-circuit-{kind}")
+    _agree(kind, compiled, PORTFOLIOS, _seed(f"margin-circuit-{kind}", rotate=False))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
-def test_circuit_agrees_with_engine_on_many_random_portfolios(kind, compiled):
-    _agree(kind, compiled, SLOW_PORTFOLIOS, f"margin-circuit-many-{kind}")
+def test_circuit_agrees_with_engine_on_many_random_portfolios(kind, compiled, report_figure):
+    _agree(kind, compiled, SLOW_PORTFOLIOS, _seed(f"margin-circuit-many-{kind}", rotate=True,
+                                                   report_figure=report_figure))
 
 
 def test_scenario_without_floor_agrees_with_engine():
@@ -233,3 +274,255 @@ def test_health_rounding_collateral_down_debt_up_weighting_once():
     model, market, pf = _lending([1, 1, 1], [5000, 5000, 10**4], {0: z, 1: z}, {2: z})
     assert _both(model, market, pf, one) == (True, True)
     assert _both(model, market, pf, one + 1) == (False, False)
+
+
+# --- the examples' sizes and the maximum sizes, each with an exact-threshold case -----------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_MODELS = sorted(p.parent.name for p in EXAMPLES.glob("*/model.json"))
+#: Random portfolios per example or maximum-size model in the slow run (each also gets exact cases).
+LARGE_CASES = int(os.environ.get("ZKMARGIN_MARGIN_LARGE_CASES", "3"))
+_DEC = {"quantity": MAX_DECIMALS, "price": MAX_DECIMALS, "rate": MAX_DECIMALS}
+#: Models at the bounds of zkmargin.margin.limits: every size at its maximum somewhere (brackets,
+#: tiers, scenarios; n_instruments + n_assets = MAX_ITEMS), decimals at MAX_DECIMALS (health: base
+#: and health decimals too, with Z = 10**(QD + PD - BD) a valid price), one padding slot each.
+MAX_SPECS: dict[str, tuple[str, dict[str, int], dict[str, int], dict[str, object]]] = {
+    "cross-max-brackets": ("cross", {"n_instruments": 3, "n_assets": 2, "n_rate_brackets": MAX_BRACKETS}, _DEC,
+                           {"requirement": "initial"}),
+    "cross-max-items": ("cross", {"n_instruments": MAX_ITEMS // 2, "n_assets": MAX_ITEMS // 2, "n_rate_brackets": 2},
+                        _DEC, {"requirement": "maintenance"}),
+    "isolated-max-brackets": ("isolated", {"n_instruments": 3, "n_rate_brackets": MAX_BRACKETS}, _DEC,
+                              {"requirement": "maintenance"}),
+    "isolated-max-items": ("isolated", {"n_instruments": MAX_ITEMS, "n_rate_brackets": 2}, _DEC,
+                           {"requirement": "initial"}),
+    "scenario-max-scenarios": ("scenario", {"n_instruments": 3, "n_assets": 2, "n_scenarios": MAX_SCENARIOS}, _DEC,
+                               {"short_option_floor": True}),
+    "scenario-max-items": ("scenario", {"n_instruments": MAX_ITEMS - 16, "n_assets": 16, "n_scenarios": 2}, _DEC,
+                           {"short_option_floor": True}),
+    "tiered-max-brackets": ("tiered", {"n_instruments": 2, "n_assets": 2, "n_rate_brackets": MAX_BRACKETS,
+                                       "n_tiers": MAX_BRACKETS}, _DEC, {"requirement": "maintenance"}),
+    "tiered-max-items": ("tiered", {"n_instruments": MAX_ITEMS // 2, "n_assets": MAX_ITEMS // 2, "n_rate_brackets": 2,
+                                    "n_tiers": 2}, _DEC, {"requirement": "initial"}),
+    "health-max-decimals": ("health", {"n_assets": 4},
+                            {**_DEC, "base": MAX_DECIMALS, "health": MAX_DECIMALS}, {}),
+    "health-max-items": ("health", {"n_assets": MAX_ITEMS}, {**_DEC, "base": MAX_DECIMALS, "health": MAX_DECIMALS}, {}),
+}
+
+
+def _max_model(name: str) -> VenueModel:
+    kind, sizes, decimals, parameters = MAX_SPECS[name]
+    n_i, n_a = sizes.get("n_instruments", 0), sizes.get("n_assets", 0)
+    doc: dict[str, object] = {"version": 1, "kind": "venue_model", "model_id": f"test-{name}", "venue": "test-venue",
+                              "margin_model": kind, "sizes": sizes, "decimals": decimals, "parameters": parameters}
+    if n_i:
+        doc["instruments"] = [f"I{i}" for i in range(n_i - 1)]  # the last slot is padding
+    if n_a:
+        doc["assets"] = [f"A{j}" for j in range(n_a - (0 if n_i else 1))]
+    return load_model(doc)
+
+
+def _example_model(name: str) -> VenueModel:
+    return load_model(EXAMPLES / name / "model.json")
+
+
+def _circuit_passes(model, market, portfolio, threshold) -> bool:
+    """Whether the honest witness satisfies every constraint (one witness run, public builder API)."""
+    try:
+        build(assignment_for(model, market, portfolio, 0x5A17, threshold, CONTEXT), check=True)
+    except UnsatisfiedConstraintError:
+        return False
+    return True
+
+
+def _valid(model, market, portfolio):
+    """The documents round-tripped through the validating loaders (SchemaError if out of bounds)."""
+    return load_market(market.to_dict(model), model), load_portfolio(portfolio.to_dict(model), model)
+
+
+def _set_asset(market: Market, symbol: str, **fields) -> Market:
+    return dataclasses.replace(market, assets=tuple(dataclasses.replace(a, **fields) if a.symbol == symbol else a
+                                                    for a in market.assets))
+
+
+def _set_holding(holdings: tuple[Holding, ...], symbol: str, amount: int) -> tuple[Holding, ...]:
+    return tuple(h for h in holdings if h.asset != symbol) + ((Holding(symbol, amount),) if amount else ())
+
+
+def _exact_pooled(model, rng):
+    """cross / scenario / tiered: asset A's price 1 and weight 1 (haircut RS - 1 in every tier), so
+    one unit of its amount adds exactly 1 to the scaled surplus; its amount fills the gap to the
+    next multiple of RS. Returns (market, exact, one unit less, threshold)."""
+    rs, filler = model.rate_scale, model.assets[0]
+    market, portfolio = random_case(rng, model)
+    if model.margin_model == "tiered":
+        tiers = tuple(TierBracket(t.up_to, rs - 1) for t in next(a for a in market.assets if a.symbol == filler).tiers)
+        market = _set_asset(market, filler, price=1, tiers=tiers)
+    else:
+        market = _set_asset(market, filler, price=1, haircut=rs - 1)
+    without = dataclasses.replace(portfolio, collateral=_set_holding(portfolio.collateral, filler, 0))
+    market, without = _valid(model, market, without)
+    s0 = evaluate(model, market, without, 0).surplus
+    t = max(0, s0 // rs + 1)
+    need = rs * t - s0  # in (0, RS] when s0 >= 0
+    if not 0 < need < 1 << AMOUNT_BITS or t + 1 >= 1 << THRESHOLD_BITS:
+        return None
+    exact = dataclasses.replace(without, collateral=_set_holding(without.collateral, filler, need))
+    below = dataclasses.replace(without, collateral=_set_holding(without.collateral, filler, need - 1))
+    return market, exact, below, t
+
+
+def _multiples_of(rs: int, bounds: list[int]) -> list[int] | None:
+    """Strictly increasing positive multiples of ``rs`` below 2**VALUE_BITS, each near its bound
+    (rounded down, then moved up or down just enough); None when they do not fit."""
+    out: list[int] = []
+    for u in bounds:  # upward: at least RS, strictly increasing
+        out.append(max(u // rs * rs, (out[-1] if out else 0) + rs))
+    top = ((1 << VALUE_BITS) - 1) // rs * rs
+    for k in reversed(range(len(out))):  # downward: below 2**VALUE_BITS, still increasing
+        out[k] = min(out[k], top if k == len(out) - 1 else out[k + 1] - rs)
+    return out if all(v >= rs for v in out) else None
+
+
+def _exact_isolated(model, rng):
+    """isolated: marks and bracket bounds at multiples of RS make every requirement a multiple of RS;
+    each held margin is raised so that its position surplus is a positive multiple of RS, and the
+    smallest is the threshold. One unit less of the binding position's margin fails."""
+    rs = model.rate_scale
+    market, portfolio = random_case(rng, model)
+    instruments = []
+    for ins in market.instruments:
+        bounds = _multiples_of(rs, [b.up_to for b in ins.rate_brackets if b.up_to is not None])
+        if bounds is None:
+            return None
+        brackets = tuple(dataclasses.replace(b, up_to=bounds[k] if b.up_to is not None else None)
+                         for k, b in enumerate(ins.rate_brackets))
+        instruments.append(dataclasses.replace(ins, mark=rs * (ins.mark // rs), rate_brackets=brackets))
+    market = dataclasses.replace(market, instruments=tuple(instruments))
+    held = tuple(p for p in portfolio.positions if p.size)
+    if not held:
+        return None
+    portfolio = dataclasses.replace(portfolio, positions=held)
+    market, portfolio = _valid(model, market, portfolio)
+    lines = {model.instruments[line.index]: line.surplus for line in evaluate(model, market, portfolio, 0).positions}
+    assert all(d % rs == 0 for d in lines.values()), "every requirement is a multiple of RS here"
+    margins = {p.instrument: p.margin + max(rng.randrange(1, 4), 1 - lines[p.instrument] // rs) for p in held}
+    if max(margins.values()) >= 1 << VALUE_BITS:
+        return None
+    exact = dataclasses.replace(portfolio, positions=tuple(dataclasses.replace(p, margin=margins[p.instrument])
+                                                           for p in held))
+    report = evaluate(model, market, exact, 0)
+    t = report.surplus // rs
+    if t + 1 >= 1 << THRESHOLD_BITS:  # t + 1 must be a valid threshold too
+        return None
+    binding = model.instruments[report.binding]
+    below = dataclasses.replace(exact, positions=tuple(
+        dataclasses.replace(p, margin=p.margin - 1) if p.instrument == binding else p for p in exact.positions))
+    return market, exact, below, t
+
+
+def _exact_health(model, rng):
+    """health: the debt is in asset A at price Z (so its value is exact); with weighted collateral
+    W * 10**HD = X, debt D = X / 10**k and h = 10**k give W * 10**HD == h * D exactly. One more
+    unit of debt fails."""
+    z = 10 ** (model.value_decimals - model.base_decimals)
+    debt_asset = model.assets[0]
+    market, portfolio = random_case(rng, model)
+    market = _set_asset(market, debt_asset, price=z)
+    collateral = tuple(Holding(h.asset, h.amount % 10**9) for h in portfolio.collateral if h.amount % 10**9)
+    without = dataclasses.replace(portfolio, collateral=collateral, debts=())
+    market, without = _valid(model, market, without)
+    x = evaluate(model, market, without, 0).equity  # W * 10**HD
+    for k in range(model.health_decimals + 1):
+        if x % 10**k == 0 and 0 < x // 10**k < (1 << AMOUNT_BITS) - 1 and 10**k < (1 << HEALTH_THRESHOLD_BITS) - 1:
+            d, h = x // 10**k, 10**k
+            exact = dataclasses.replace(without, debts=(Holding(debt_asset, d),))
+            below = dataclasses.replace(without, debts=(Holding(debt_asset, d + 1),))
+            return market, exact, below, h
+    return None
+
+
+_EXACT = {"cross": _exact_pooled, "scenario": _exact_pooled, "tiered": _exact_pooled,
+          "isolated": _exact_isolated, "health": _exact_health}
+
+
+def _exact_threshold_case(model: VenueModel, seed: str, cases: int = 1) -> None:
+    """Engine and circuit both pass with the surplus exactly at the threshold, and both fail with one
+    unit more of threshold and with one unit less of the secret that set it."""
+    rng = random.Random(seed)
+    done = tries = 0
+    while done < cases:
+        tries += 1
+        assert tries < 400, f"seed {seed!r}: no exact-threshold case found for {model.model_id}"
+        try:
+            case = _EXACT[model.margin_model](model, rng)
+        except SchemaError:
+            continue  # a rounded bound left its range: draw again
+        if case is None:
+            continue
+        market, exact, below, t = case
+        where = f"seed {seed!r}, case {done}, {model.model_id}, threshold {t}"
+        report = evaluate(model, market, exact, t)
+        assert report.passes and report.surplus == report.threshold, where  # exactly at the threshold
+        assert _circuit_passes(model, market, exact, t), where
+        assert not evaluate(model, market, exact, t + 1).passes, where
+        assert not _circuit_passes(model, market, exact, t + 1), where
+        market, below = _valid(model, market, below)
+        assert not evaluate(model, market, below, t).passes, where
+        assert not _circuit_passes(model, market, below, t), where
+        done += 1
+
+
+def _agree_model(model: VenueModel, count: int, seed: str) -> None:
+    """Random portfolios: the circuit passes exactly when the engine does, at the boundary thresholds."""
+    rng = random.Random(seed)
+    for n in range(count):
+        market, portfolio = random_case(rng, model)
+        near = thresholds_near(model, evaluate(model, market, portfolio, 0))
+        for t in near if near is not None else (0, rng.randrange(1 << 40)):
+            expected = evaluate(model, market, portfolio, t).passes
+            assert _circuit_passes(model, market, portfolio, t) is expected, (f"seed {seed!r}", model.model_id, n, t)
+
+
+def test_example_models_cover_every_kind():
+    assert {_example_model(name).margin_model for name in EXAMPLE_MODELS} == set(KINDS)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_circuit_agrees_with_engine_at_example_sizes(name):
+    model = _example_model(name)
+    _agree_model(model, 2, _seed(f"margin-example-{name}", rotate=False))
+    _exact_threshold_case(model, _seed(f"margin-example-exact-{name}", rotate=False))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_circuit_agrees_with_engine_at_example_sizes_rotating_seeds(name, report_figure):
+    model = _example_model(name)
+    _agree_model(model, LARGE_CASES * 4, _seed(f"margin-example-many-{name}", rotate=True,
+                                               report_figure=report_figure))
+    _exact_threshold_case(model, _seed(f"margin-example-exact-many-{name}", rotate=True,
+                                       report_figure=report_figure), cases=LARGE_CASES)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_exact_threshold_at_small_sizes(kind):
+    _exact_threshold_case(small_model(kind), _seed(f"margin-exact-{kind}", rotate=False), cases=3)
+
+
+def test_max_models_are_at_the_limits():
+    models = [_max_model(name) for name in MAX_SPECS]
+    assert {m.margin_model for m in models} == set(KINDS)
+    assert max(m.n_rate_brackets for m in models) == MAX_BRACKETS
+    assert max(m.n_tiers for m in models) == MAX_BRACKETS
+    assert max(m.n_scenarios for m in models) == MAX_SCENARIOS
+    assert {m.margin_model for m in models if m.n_instruments + m.n_assets == MAX_ITEMS} == set(KINDS)
+    assert all(m.rate_decimals == m.quantity_decimals == m.price_decimals == MAX_DECIMALS for m in models)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(MAX_SPECS))
+def test_circuit_agrees_with_engine_at_maximum_sizes(name, report_figure):
+    model = _max_model(name)
+    count = 1 if name.endswith("max-items") else LARGE_CASES  # ~10 s a witness run at 1,024 items
+    _agree_model(model, count, _seed(f"margin-max-{name}", rotate=True, report_figure=report_figure))
+    _exact_threshold_case(model, _seed(f"margin-max-exact-{name}", rotate=True, report_figure=report_figure))
