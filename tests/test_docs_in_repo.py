@@ -1,10 +1,10 @@
 """Every design note the code cites is in the repository, where a maintainer who clones it finds it.
 
 The statement, the encodings, the bounds and the trust chain live in docs/design.md, the layout
-and coding rules in docs/style.md. A docstring or comment that names a ``.md`` document must name
-one that exists (a path from the repository root), and "docs/style.md rule N" must be a rule
-that document has. (Docstrings once cited DESIGN.md and STYLE.md, notes kept outside the
-repository.)
+and coding rules in docs/style.md. A docstring or comment that cites a ``.md`` document (a path
+such as docs/design.md, or an upper-case note such as DESIGN.md) must cite one that exists (a path
+from the repository root), and "docs/style.md rule N" must be a rule that document has.
+(Docstrings once cited DESIGN.md and STYLE.md, notes kept outside the repository.)
 """
 
 from __future__ import annotations
@@ -35,6 +35,13 @@ def _python_files() -> list[Path]:
     return sorted(out)
 
 
+def _is_citation(name: str) -> bool:
+    """A document reference: a path (``docs/design.md``) or an upper-case note (``DESIGN.md``,
+    ``README.md``). A bare lower-case name (``bench.md``) is a file some command writes."""
+    stem = name.rsplit("/", 1)[-1][: -len(".md")]
+    return "/" in name or stem.isupper()
+
+
 def bad_citations(path: Path) -> list[str]:
     """``file:line: what`` for each citation in ``path`` of a document missing from the repository."""
     text = path.read_text(encoding="utf-8")
@@ -43,6 +50,8 @@ def bad_citations(path: Path) -> list[str]:
     out = []
     for lineno, line in enumerate(text.splitlines(), 1):
         for name in _MD.findall(line):
+            if not _is_citation(name):
+                continue
             if not (ROOT / name).is_file():
                 out.append(f"{rel}:{lineno}: cites {name}, which is not in the repository")
         for group in _RULES.findall(line):
@@ -78,7 +87,7 @@ def test_the_check_sees_a_citation_of_a_missing_note(tmp_path: Path) -> None:
     """Positive control: the old citations are found, a valid one is not."""
     probe = ROOT / "tests" / "_probe_citations.py"
     lines = ['"""DESIGN.md\'s statement (STYLE.md rule 5), see docs/design.md and docs/style.md rule 12."""',
-             "# docs/style.md rules 3, 99"]
+             "# docs/style.md rules 3, 99; writes bench.md (an output file, not a citation); docs/gone.md"]
     probe.write_text("\n".join(lines) + "\n")
     try:
         got = bad_citations(probe)
@@ -87,5 +96,6 @@ def test_the_check_sees_a_citation_of_a_missing_note(tmp_path: Path) -> None:
     assert got == [
         "tests/_probe_citations.py:1: cites DESIGN.md, which is not in the repository",
         "tests/_probe_citations.py:1: cites STYLE.md, which is not in the repository",
+        "tests/_probe_citations.py:2: cites docs/gone.md, which is not in the repository",
         "tests/_probe_citations.py:2: cites docs/style.md rule 99, which it does not have",
     ]
