@@ -9,11 +9,15 @@ a synthetic test module that breaks it:
 - no ``pytest.mark.*`` sits on a function or class pytest does not collect;
 - every test that reads a long-run size knob (``_suite_audit.HEAVY_KNOBS``) is marked ``slow``, so
   none of them is left after ``-m "not slow"``;
-- every test that uses the node tools (the ``node`` fixture) is marked ``node``.
+- every test that uses the node tools (the ``node`` fixture) is marked ``node``;
+- no test returns early on a condition about its environment (a backend, a module, a tool, an
+  environment variable): it skips, so that the CI rule of tests/conftest.py turns it into a failure
+  where the environment should have it, instead of passing silently.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -137,3 +141,57 @@ def test_audit_catches_a_mark_on_a_helper_and_an_unmarked_heavy_test(tmp_path: P
         "test_broken.py::test_long_run_unmarked",
         "test_broken.py::test_long_through_a_fixture",
     ]
+
+
+#: Names whose appearance in an ``if`` condition makes it a question about the environment.
+_ENVIRONMENT = ("fast_available", "fast_backend", "find_spec", "which", "environ", "DISABLE_JIT", "getenv",
+                "find_snarkjs", "backend_name")
+
+
+def silent_environment_returns(source: str, filename: str) -> list[str]:
+    """``file:line test`` for each bare ``return`` a test takes under an ``if`` about the environment."""
+    out = []
+    tree = ast.parse(source)
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not fn.name.startswith("test"):
+            continue
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.If):
+                continue
+            names = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            names |= {n.attr for n in ast.walk(node.test) if isinstance(n, ast.Attribute)}
+            if not names & set(_ENVIRONMENT):
+                continue
+            for stmt in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+                if isinstance(stmt, ast.Return) and (stmt.value is None or isinstance(stmt.value, ast.Constant)):
+                    out.append(f"{filename}:{stmt.lineno} {fn.name}")
+    return out
+
+
+def test_no_test_passes_silently_when_its_environment_is_missing() -> None:
+    problems = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        if "node_modules" in path.parts:
+            continue
+        problems += silent_environment_returns(path.read_text(encoding="utf-8"), path.relative_to(TESTS).as_posix())
+    assert problems == [], "return early instead of pytest.skip (which fails under CI): " + ", ".join(problems)
+
+
+def test_silent_return_check_sees_the_pattern() -> None:
+    """Positive control: the early return of a published-rules test (fixed), and what is fine."""
+    source = textwrap.dedent('''
+        def test_proved(case):
+            assert check(case)
+            if not case["passes"] or not backend.fast_available():
+                return
+            prove(case)
+
+        def test_fine(case):
+            if not case["passes"]:
+                return
+            if not backend.fast_available():
+                pytest.skip("needs numba")
+            if os.environ.get("X"):
+                x = 1
+    ''')
+    assert silent_environment_returns(source, "t.py") == ["t.py:5 test_proved"]

@@ -84,8 +84,10 @@ def test_published_case_proved_and_verified(case_file, case):
     model, market, portfolio = _docs(case_file.parent, case)
     circuit = assignment_for(model, market, portfolio, SALT, case["threshold"], CONTEXT)
     assert witness_passes(circuit) is case["passes"]
-    if not case["passes"] or not backend.fast_available():
-        return
+    if not case["passes"]:
+        return  # a failing case has no satisfying witness (asserted above): nothing to prove
+    if not backend.fast_available():  # a skip, not a silent pass: under CI it fails (tests/conftest.py)
+        pytest.skip("proving the published examples needs the numba prover")
     cs = compile_circuit(circuit_for(model))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DevelopmentSetupWarning)
