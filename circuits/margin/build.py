@@ -100,7 +100,8 @@ def assign_vectors(model: VenueModel, account: Sequence[int], salt: int, market:
     s = field_element(salt, "salt")
     return circuit_class(model)(
         model=model,
-        commitment=native_commitment(model_digest(model), acc, s) if commitment is None else field_element(commitment, "commitment"),
+        commitment=(native_commitment(model_digest(model), acc, s) if commitment is None
+                    else field_element(commitment, "commitment")),
         market_digest=native_market_digest(mkt) if market_digest is None else field_element(market_digest,
                                                                                               "market_digest"),
         threshold=field_element(threshold, "threshold"),
