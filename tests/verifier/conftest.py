@@ -87,8 +87,9 @@ _PAIRING_MODULES = (
 def pairing_functions() -> list[tuple[ModuleType, str]]:
     """``(module, name)`` of every place a verification path can reach a pairing through.
 
-    The pairing functions of ``_PAIRING_MODULES`` (the numba ones only where numba imports), and
-    every attribute of every loaded ``zkmargin``/``py_ecc`` module that is one of them: a module
+    The pairing functions of ``_PAIRING_MODULES`` (the numba ones only where numba imports) and of
+    any other loaded ``zkmargin`` module that defines one (so a new backend is covered without an
+    edit here), and every attribute of every loaded ``zkmargin``/``py_ecc`` module that is one of them: a module
     that did ``from zkmargin.curve import pairing_product_is_one`` holds its own reference, which
     patching ``zkmargin.curve`` alone would miss (verifier/batch.py does exactly that).
     """
@@ -96,11 +97,16 @@ def pairing_functions() -> list[tuple[ModuleType, str]]:
     found: list[tuple[ModuleType, str]] = []
     for name in _PAIRING_MODULES:
         try:
-            module = importlib.import_module(name)
+            importlib.import_module(name)
         except ImportError:  # the numba modules without numba: no such path to guard
             continue
-        for attr, obj in vars(module).items():
-            if callable(obj) and _PAIRING_NAME.search(attr) and attr not in _NOT_A_PAIRING:
+    for mod_name, module in list(sys.modules.items()):
+        # the listed modules, and any other loaded zkmargin module that defines a pairing function
+        if module is None or not (mod_name in _PAIRING_MODULES or mod_name.startswith("zkmargin.")):
+            continue
+        for attr, obj in list(vars(module).items()):
+            defined_here = mod_name in _PAIRING_MODULES or getattr(obj, "__module__", None) == mod_name
+            if callable(obj) and _PAIRING_NAME.search(attr) and attr not in _NOT_A_PAIRING and defined_here:
                 primitives[id(obj)] = obj
     for mod_name, module in list(sys.modules.items()):
         if module is None or not mod_name.startswith(("zkmargin", "py_ecc")):
@@ -122,7 +128,7 @@ def no_pairing(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ModuleType, str]]:
     Patches every pairing path (:func:`pairing_functions`): py_ecc's, the numba kernels', and every
     module's own reference to one, whichever backend ``fast_backend()`` picks. Returns the
     patched ``(module, name)`` pairs. tests/verifier/test_no_pairing_guard.py shows that it fires
-    on every verification path, on both backends.
+    on every verification path, on every backend.
     """
     patched = pairing_functions()
     for module, attr in patched:

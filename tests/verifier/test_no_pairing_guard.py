@@ -91,6 +91,9 @@ def test_no_pairing_patches_each_module_reference(backend: str, no_pairing: Any)
         ("py_ecc.optimized_bn128.optimized_pairing", "pairing"),
         ("py_ecc.optimized_bn128.optimized_pairing", "miller_loop"),
         ("py_ecc.optimized_bn128.optimized_pairing", "final_exponentiate"),
+        ("zkmargin.verifier._pure", "pairing_product_is_one"),
+        ("zkmargin.verifier._pairing_naive", "pairing_product_is_one"),
+        ("zkmargin.verifier._pairing_naive", "miller_loop"),
     }
     if backend == "numba":
         expected |= {
