@@ -93,9 +93,9 @@ def _coeff_records(entries: Sequence[tuple[int, int, int, int]]) -> np.ndarray:
     return rec
 
 
-def _points(buf: bytes, shape_tail: tuple[int, ...], what: str) -> np.ndarray:
+def _points(buf: bytes, shape_tail: tuple[int, ...], what: str, checked: bool = False) -> np.ndarray:
     arr = np.frombuffer(buf, dtype="<u8").reshape((-1, *shape_tail))
-    if arr.size and not _field.vec_all_below(arr.reshape(-1, 4), _field.FQ_P):
+    if arr.size and not checked and not _field.vec_all_below(arr.reshape(-1, 4), _field.FQ_P):
         raise FileFormatError(f"proving key: a coordinate of {what} is not below q")
     return arr
 
@@ -110,6 +110,8 @@ def key_arrays(pk: ProvingKey) -> KeyArrays:
     if isinstance(cached, KeyArrays):
         return cached
     enc = pk.encoded
+    # a key from zkmargin.serialize._mmap.read_zkey_mapped had every coordinate checked below q (numpy)
+    checked = getattr(pk, "_mapping", None) is not None
     if 4 in enc:
         rec = np.frombuffer(enc[4], dtype=COEF_DTYPE, offset=4)
     else:
@@ -117,14 +119,14 @@ def key_arrays(pk: ProvingKey) -> KeyArrays:
     coeffs = _split_records(rec, pk.n_wires, pk.domain_size)
 
     def g1(sid: int, pts: list[curve.G1Point], what: str) -> np.ndarray:
-        return _points(enc[sid], (2, 4), what) if sid in enc else kernels.g1_points_to_array(pts, check=False)
+        return _points(enc[sid], (2, 4), what, checked) if sid in enc else kernels.g1_points_to_array(pts, check=False)
 
     ka = KeyArrays(
         n_wires=pk.n_wires, n_public=pk.n_public, domain_size=pk.domain_size,
         **coeffs,
         a_query=g1(5, pk.a_query, "A"),
         b_g1_query=g1(6, pk.b_g1_query, "B1"),
-        b_g2_query=_points(enc[7], (2, 2, 4), "B2") if 7 in enc
+        b_g2_query=_points(enc[7], (2, 2, 4), "B2", checked) if 7 in enc
         else kernels.g2_points_to_array(pk.b_g2_query, check=False),
         l_query=g1(8, pk.l_query, "C"),
         h_query=g1(9, pk.h_query, "H"),
