@@ -868,8 +868,12 @@ class _Stats:
 
 
 def _pairing_hooks() -> list[tuple[Any, str]]:
-    """Where verify() runs its pairing check: py_ecc's product, and the numba check when active."""
-    hooks: list[tuple[Any, str]] = [(gv, "pairing_product_is_one")]
+    """Where verify() runs its pairing check, on every backend: py_ecc's product (forced), the
+    pure-Python twin (the default without numba), and the numba check when active. A backend
+    missing here would make the pairing budget and the false-accept control below see nothing."""
+    from zkmargin.verifier import _pure
+
+    hooks: list[tuple[Any, str]] = [(gv, "pairing_product_is_one"), (_pure, "pairing_product_is_one")]
     fast = gv.fast_backend()
     if fast is not None:
         hooks.append((fast, "groth16_check_fast"))
@@ -1024,12 +1028,21 @@ def test_fuzz_hostile_long(base: _Base, report_figure: Any) -> None:
     _assert_clean(stats, "fuzz long")
 
 
-def test_fuzzer_catches_a_false_accept(base: _Base, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Positive control: with a verifier that accepts everything, the harness reports failures."""
-    for obj, name in _pairing_hooks():
-        monkeypatch.setattr(obj, name, lambda *args: True)
-    stats = _run(base, DEFAULT_SEED, range(60), None)
+@pytest.mark.parametrize("backend", ["auto", "pure", "python"])
+def test_fuzzer_catches_a_false_accept(base: _Base, monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
+    """Positive control, on every verifier backend (auto is numba where installed): with a pairing
+    check that accepts everything, the harness reports failures and counts the pairings."""
+    monkeypatch.setenv("ZKMARGIN_VERIFY_BACKEND", backend)
+    gv.fast_backend.cache_clear()
+    try:
+        for obj, name in _pairing_hooks():
+            monkeypatch.setattr(obj, name, lambda *args: True)
+        stats = _run(base, DEFAULT_SEED, range(60), None)
+    finally:
+        monkeypatch.undo()
+        gv.fast_backend.cache_clear()
     assert any("FALSE ACCEPT" in f for f in stats.failures)
+    assert stats.pairings > 0
 
 
 def test_fuzzer_detects_no_op_mutations(base: _Base) -> None:
