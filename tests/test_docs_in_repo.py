@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("zkmargin", "circuits", "prover", "verifier", "benchmarks", "tests", "scripts")
 _MD = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.md)\b")
@@ -21,11 +19,7 @@ _RULES = re.compile(r"docs/style\.md rules? ((?:\d+(?:, | and |, and )?)+)")
 
 #: Files another change owns right now; each still cites a note outside the repository. Strict:
 #: once fixed, the xfail below turns into a failure that says to remove the entry.
-PENDING = {
-    "zkmargin/encoding.py": "DESIGN.md -> docs/design.md (the statement)",
-    "circuits/margin/__init__.py": "DESIGN.md -> docs/design.md (the statement)",
-    "circuits/margin/gadgets.py": "STYLE.md rule 5 -> docs/style.md rule 5",
-}
+PENDING: dict[str, str] = {}
 
 
 def _python_files() -> list[Path]:
@@ -76,11 +70,6 @@ def test_every_cited_document_is_in_the_repository() -> None:
     problems = [msg for p in files for msg in bad_citations(p)]
     assert problems == []
 
-
-@pytest.mark.parametrize("rel", sorted(PENDING))
-@pytest.mark.xfail(strict=True, reason="still cites a note outside the repository (see PENDING)")
-def test_pending_file_cites_only_documents_in_the_repository(rel: str) -> None:
-    assert bad_citations(ROOT / rel) == []
 
 
 def test_the_check_sees_a_citation_of_a_missing_note(tmp_path: Path) -> None:

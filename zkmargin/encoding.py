@@ -1,6 +1,6 @@
 """Native encodings of the public statement: the account commitment, the market digest, the context.
 
-DESIGN.md's statement has three hashed public inputs: ``commitment = Commit(A, salt)``,
+docs/design.md's statement has three hashed public inputs: ``commitment = Commit(model, A, salt)``,
 ``market_digest = Digest(M)`` and ``context``. Each is one field element computed by
 :func:`hash_vector` with its own domain tag. ``zkmargin.circuits.std.encoding`` computes the same
 functions in-circuit, from the constants and :func:`sponge_iv` defined here.

@@ -1,6 +1,6 @@
 """Margin models as circuits: cross, isolated, scenario, health, tiered (and the demo cross_simple).
 
-Each circuit proves DESIGN.md's statement for one venue model. Public inputs, in order:
+Each circuit proves docs/design.md's statement for one venue model. Public inputs, in order:
 
 1. ``commitment``: ``Commit(model_digest, account, salt)``; the circuit hashes the model digest
    (a constant), its secret salt and account vector (``zkmargin.margin.account_layout``) and

@@ -14,7 +14,7 @@ of inputs appear:
 
 Hints registered here: "margin.bracket" (one-hot bracket selector), "margin.divmod_floor" and
 "margin.divmod_ceil" (quotient and remainder by a constant). Each is constrained in the function
-that asks for it (STYLE.md rule 5).
+that asks for it (docs/style.md rule 5).
 """
 
 from __future__ import annotations
