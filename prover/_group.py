@@ -29,6 +29,9 @@ __all__ = ["mul_affine", "mul_glv", "fe_frob", "group_fft_stage", "sparse_combin
 
 #: ``flags`` bits of an entry: negate the base; GLV form (limbs 0-1 |k1|, limbs 2-3 |k2|) and
 #: the signs of k1 and k2 (see ``mul_glv``).
+#: Work items per kernel call are split into at most this many chunks (load balance across threads;
+#: each chunk allocates its scratch tables once).
+_CHUNKS = 256
 PLAIN_NEG = 1
 GLV = 2
 _K1_NEG = 4
@@ -179,25 +182,28 @@ def group_fft_stage(a, tw, flags, endo, h, out):
     n = a.shape[0]
     step = n // (2 * h)
     elem = a.shape[2:]
-    for b in prange(n // 2):
+    m = n // 2
+    n_chunks = min(m, _CHUNKS)
+    for c in prange(n_chunks):  # scratch tables allocated once per chunk, not per butterfly
         tab = np.empty((16, 4) + elem, dtype=np.uint64)
         tab2 = np.empty((16, 4) + elem, dtype=np.uint64)
-        blk = b // h
-        j = b - blk * h
-        i0 = blk * 2 * h + j
-        i1 = i0 + h
-        x1, y1 = _load_affine(a, i1)
-        if j == 0:
-            if fe_is_zero(x1) and fe_is_zero(y1):
-                t = _inf(x1)
+        for b in range(c * m // n_chunks, (c + 1) * m // n_chunks):
+            blk = b // h
+            j = b - blk * h
+            i0 = blk * 2 * h + j
+            i1 = i0 + h
+            x1, y1 = _load_affine(a, i1)
+            if j == 0:
+                if fe_is_zero(x1) and fe_is_zero(y1):
+                    t = _inf(x1)
+                else:
+                    t = _from_affine(x1, y1)
             else:
-                t = _from_affine(x1, y1)
-        else:
-            t = _mul_entry(x1, y1, tw, j * step, flags, endo, tab, tab2)
-        x0, y0 = _load_affine(a, i0)
-        _store_xyzz(out, i0, _add_affine(t, x0, y0))
-        nt = (t[0], fe_neg(t[1]), t[2], t[3])
-        _store_xyzz(out, i1, _add_affine(nt, x0, y0))
+                t = _mul_entry(x1, y1, tw, j * step, flags, endo, tab, tab2)
+            x0, y0 = _load_affine(a, i0)
+            _store_xyzz(out, i0, _add_affine(t, x0, y0))
+            nt = (t[0], fe_neg(t[1]), t[2], t[3])
+            _store_xyzz(out, i1, _add_affine(nt, x0, y0))
 
 
 @njit(cache=True, parallel=True)
@@ -210,11 +216,13 @@ def sparse_combine(bases, ptr, idx, scalars, flags, endo, out):
     """
     m = ptr.shape[0] - 1
     elem = bases.shape[2:]
-    for k in prange(m):
+    n_chunks = min(m, _CHUNKS)
+    for c in prange(n_chunks):  # scratch tables allocated once per chunk, not per output
         tab = np.empty((16, 4) + elem, dtype=np.uint64)
         tab2 = np.empty((16, 4) + elem, dtype=np.uint64)
-        acc = _inf(_load_affine(bases, 0)[0])
-        for e in range(ptr[k], ptr[k + 1]):
-            x, y = _load_affine(bases, idx[e])
-            acc = _add(acc, _mul_entry(x, y, scalars, e, flags, endo, tab, tab2))
-        _store_xyzz(out, k, acc)
+        for k in range(c * m // n_chunks, (c + 1) * m // n_chunks):
+            acc = _inf(_load_affine(bases, 0)[0])
+            for e in range(ptr[k], ptr[k + 1]):
+                x, y = _load_affine(bases, idx[e])
+                acc = _add(acc, _mul_entry(x, y, scalars, e, flags, endo, tab, tab2))
+            _store_xyzz(out, k, acc)
