@@ -35,7 +35,7 @@ import pytest
 #: heavy by declaration and must be marked ``slow``.
 HEAVY_KNOBS = {
     "ZKMARGIN_FUZZ_CASES": "cases of the long hostile fuzz (default 10,000)",
-    "ZKMARGIN_MARGIN_CASES": "random portfolios per model of the long circuit-vs-engine run (default 500)",
+    "ZKMARGIN_MARGIN_CASES": "random portfolios per model of the long circuit-vs-engine run (default 200)",
     "ZKMARGIN_MARGIN_LARGE_CASES": "random portfolios per example/maximum-size model of the slow property run",
 }
 
