@@ -54,22 +54,11 @@ def _run(argv: list[str], what: str) -> dict:
 
 def _make_inputs(d: Path, power: int, ptau: bool = True) -> tuple[Path, Path]:
     """A power-`power` ptau from a known tau and a 2^power-domain chain circuit (.r1cs)."""
-    from zkmargin.circuits import Circuit, compile, param, public, secret
+    from zkmargin.circuits import compile
+    from zkmargin.circuits.std._testing import ChainCircuit as Chain
     from zkmargin.prover import ceremony
     from zkmargin.serialize import write_r1cs
     from zkmargin.serialize.ptau_file import write_ptau
-
-    class Chain(Circuit):
-        n = param()
-        out = public()
-        k = public()
-        x0 = secret()
-
-        def define(self, api):
-            x = self.x0
-            for _ in range(self.n):
-                x = x * x + self.k
-            api.assert_equal(x, self.out)
 
     ptau_path = d / f"p{power}.ptau"
     if ptau and not ptau_path.exists():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zkmargin.errors import CircuitError
+from zkmargin.field import R
 from zkmargin.r1cs import ConstraintSystem, eval_lc
 
 from ..api import API
@@ -21,7 +22,8 @@ from ..circuit import Circuit, param, public, secret
 from ..compiler import build, compile_circuit
 from ..hints import HintFn, override_hints
 
-__all__ = ["GadgetCircuit", "Run", "gadget_cost", "run_gadget", "search_lies", "violated", "flatten"]
+__all__ = ["GadgetCircuit", "Run", "gadget_cost", "run_gadget", "search_lies", "violated", "flatten",
+           "ChainCircuit", "chain_values"]
 
 Gadget = Callable[..., Any]
 
@@ -110,3 +112,27 @@ def violated(cs: ConstraintSystem, w: Sequence[int]) -> list[str]:
     """Labels of every constraint the witness violates (empty when satisfied)."""
     return [cs.labels[i] for i, (a, b, c) in enumerate(cs.constraints)
             if (eval_lc(a, w) * eval_lc(b, w) - eval_lc(c, w)) % cs.prime]
+
+
+class ChainCircuit(Circuit):
+    """x_{i+1} = x_i^2 + k for n steps; x_0 secret, k and x_n public: n + 1 constraints, 2 public
+    inputs, a circuit of any size for the prover, ceremony and interop tests and benchmarks."""
+
+    n = param(doc="number of squaring steps")
+    out = public(doc="x_n")
+    k = public(doc="the constant added at every step")
+    x0 = secret(doc="the secret start")
+
+    def define(self, api: API) -> None:
+        x = self.x0
+        for _ in range(self.n):
+            x = x * x + self.k
+        api.assert_equal(x, self.out)
+
+
+def chain_values(n: int, x0: int = 3, k: int = 7) -> dict[str, int]:
+    """The field values of a ``ChainCircuit(n=n)`` that start at ``x0``: ``{out, k, x0}``."""
+    x = x0
+    for _ in range(n):
+        x = (x * x + k) % R
+    return {"out": x, "k": k, "x0": x0}

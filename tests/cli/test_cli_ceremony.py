@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from zkmargin.circuits import Circuit, compile, param, public, secret
+from zkmargin.circuits import compile
 from zkmargin.cli import main
 from zkmargin.prover import backend
 from zkmargin.serialize import read_zkey, read_zkey_mpc_params, write_r1cs
@@ -17,23 +17,11 @@ from zkmargin.serialize import read_zkey, read_zkey_mpc_params, write_r1cs
 if not backend.fast_available():
     pytest.skip("the numba kernels are not active", allow_module_level=True)
 
+from zkmargin.circuits.std._testing import ChainCircuit as Chain  # noqa: E402
 from zkmargin.prover import ceremony  # noqa: E402
 from zkmargin.serialize.ptau_file import write_ptau  # noqa: E402
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-class Chain(Circuit):
-    n = param()
-    out = public()
-    k = public()
-    x0 = secret()
-
-    def define(self, api):
-        x = self.x0
-        for _ in range(self.n):
-            x = x * x + self.k
-        api.assert_equal(x, self.out)
 
 
 def _zk(*args: object, code: int = 0):

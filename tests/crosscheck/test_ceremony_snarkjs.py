@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from zkmargin.circuits import Circuit, build, compile, param, public, secret
+from zkmargin.circuits import build, compile
+from zkmargin.circuits.std._testing import ChainCircuit as Chain
+from zkmargin.circuits.std._testing import chain_values as _values
 from zkmargin.cli import main
 from zkmargin.field import R
 from zkmargin.prover import backend, prove
@@ -44,28 +46,6 @@ if not backend.fast_available():
     pytest.skip("the numba kernels are not active", allow_module_level=True)
 
 BEACON = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
-
-
-class Chain(Circuit):
-    """x_{i+1} = x_i^2 + k for n steps; x_0 secret, k and x_n public."""
-
-    n = param()
-    out = public()
-    k = public()
-    x0 = secret()
-
-    def define(self, api):
-        x = self.x0
-        for _ in range(self.n):
-            x = x * x + self.k
-        api.assert_equal(x, self.out)
-
-
-def _values(n, x0=3, k=7):
-    x = x0
-    for _ in range(n):
-        x = (x * x + k) % R
-    return dict(out=x, k=k, x0=x0)
 
 
 def _ok(p):

@@ -13,7 +13,9 @@ import warnings
 
 import pytest
 
-from zkmargin.circuits import Circuit, build, compile, param, public, secret
+from zkmargin.circuits import build, compile
+from zkmargin.circuits.std._testing import ChainCircuit as Chain
+from zkmargin.circuits.std._testing import chain_values as _chain_values
 from zkmargin.prover import DevelopmentSetupWarning, backend, prove, setup
 from zkmargin.serialize import (
     load_proof,
@@ -35,30 +37,6 @@ pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 if not backend.fast_available():
     pytest.skip("the numba prover is not active", allow_module_level=True)
-
-
-class Chain(Circuit):
-    """x_{i+1} = x_i^2 + k for n steps; x_0 secret, k and x_n public."""
-
-    n = param()
-    out = public()
-    k = public()
-    x0 = secret()
-
-    def define(self, api):
-        x = self.x0
-        for _ in range(self.n):
-            x = x * x + self.k
-        api.assert_equal(x, self.out)
-
-
-def _chain_values(n, x0=3, k=7):
-    from zkmargin.field import R
-
-    x = x0
-    for _ in range(n):
-        x = (x * x + k) % R
-    return dict(out=x, k=k, x0=x0)
 
 
 def _ok(p):

@@ -28,6 +28,8 @@ from zkmargin.verifier import verify
 if not backend.fast_available():
     pytest.skip("the numba kernels are not active", allow_module_level=True)
 
+from zkmargin.circuits.std._testing import ChainCircuit as Chain  # noqa: E402
+from zkmargin.circuits.std._testing import chain_values as _chain
 from zkmargin.prover import _group_naive, ceremony, kernels  # noqa: E402
 from zkmargin.prover.fast import setup_fast  # noqa: E402
 from zkmargin.prover.qap import root_of_unity  # noqa: E402
@@ -49,28 +51,6 @@ class Chain2(Circuit):
         for _ in range(self.n):
             x = x * x + self.k * 2
         api.assert_equal(x, self.out)
-
-
-class Chain(Circuit):
-    """x_{i+1} = x_i^2 + k for n steps; x_0 secret, k and x_n public."""
-
-    n = param()
-    out = public()
-    k = public()
-    x0 = secret()
-
-    def define(self, api):
-        x = self.x0
-        for _ in range(self.n):
-            x = x * x + self.k
-        api.assert_equal(x, self.out)
-
-
-def _chain(n, x0=3, k=7):
-    x = x0
-    for _ in range(n):
-        x = (x * x + k) % R
-    return dict(out=x, k=k, x0=x0)
 
 
 @pytest.fixture(scope="module")
@@ -429,7 +409,6 @@ def test_tampered_a_section_fails(chain):
     _rewrite(d / "k3.zkey", d / "bad5.zkey", encoded={**pk.encoded, 5: arr.tobytes()})
     res = ceremony.verify_zkey(cs, d / "pp.ptau", d / "bad5.zkey")
     assert not res.ok and "section 5 (A)" in res.reason
-
 
 
 @pytest.mark.parametrize("group", [1, 2])
