@@ -94,13 +94,15 @@ def checked_position(api: API, size: VarLike, entry: VarLike) -> Position:
     return Position(as_var(api, size), neg, mag, as_var(api, entry))
 
 
-def checked_amount(api: API, amount: VarLike) -> Var:
-    """Range-check a collateral or debt amount to [0, 2**AMOUNT_BITS) and return it.
+def checked_amount(api: API, amount: VarLike, bits: int = AMOUNT_BITS) -> Var:
+    """Range-check a collateral or debt amount to [0, 2**bits) and return it.
 
-    Cost: AMOUNT_BITS + 1 = 65 constraints.
+    Args:
+        bits: AMOUNT_BITS (64), or WIDE_AMOUNT_BITS (128) for a model with per-symbol decimals.
+    Cost: bits + 1 constraints (65 at the default).
     """
     with api.scope("amount"):
-        rangecheck.assert_bits(api, amount, bits=AMOUNT_BITS)
+        rangecheck.assert_bits(api, amount, bits=bits)
     return as_var(api, amount)
 
 

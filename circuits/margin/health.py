@@ -24,6 +24,12 @@ Cost (``health_cost``): the shared statement; per asset 2 * 65 (amounts) + 2 (pr
 2 * ``div_const_cost(Z, (2**64 - 1)**2)`` (floor and ceil) + 1 (cv * lt); one division by RS;
 1 (h * D); 205 (final check).
 
+Per-symbol decimals (``decimals.assets``; ``zkmargin.margin.limits`` re-derives the bounds): Z_j =
+10**(q_j + PD - BD) is a compile-time constant per slot; amounts are range-checked to 128 bits
+(2 * 129 per asset) and each value quotient to 128 bits (``_value``: a product of up to 2**192
+whose quotient must stay below 2**WIDE_VALUE_BITS), so everything after the per-asset values keeps
+the 64-bit derivation above.
+
 The Aave formulas (``model.health_formula``, the engine's docstring has them): aave-v3.5 checks
 ``S * WAD + floor(D / 2) - h * RS * D >= 0`` (one division of D by 2, the final check at
 AAVE_SURPLUS_BITS = 218 since S * WAD < 2**212 and h * RS * D < 2**216 with RD <= 4, HD <= 18);
@@ -36,10 +42,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from zkmargin.margin.limits import AMOUNT_BITS, PRICE_BITS
+from zkmargin.margin.engine import health_divisor
+from zkmargin.margin.limits import AMOUNT_BITS, PRICE_BITS, WIDE_AMOUNT_BITS, WIDE_VALUE_BITS
 from zkmargin.margin.model import VenueModel
 
-from ..api import API
+from ..api import API, Var
+from ..std import rangecheck
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
 
@@ -49,31 +57,68 @@ __all__ = ["HealthFactor", "health_cost", "health_bounds", "AAVE_SURPLUS_BITS"]
 AAVE_SURPLUS_BITS = 218
 
 
+def _asset_bounds(model: VenueModel, j: int) -> tuple[int, int, int, int]:
+    """(Z_j, n_max, cv_max, dv_max) of asset slot j: its divisor, the bound handed to the division
+    (the largest product, or with per-symbol decimals the largest product whose quotient is below
+    2**WIDE_VALUE_BITS), and the largest collateral and debt values the circuit admits."""
+    z = health_divisor(model, j)
+    if not model.per_symbol_decimals:
+        pmax = ((1 << AMOUNT_BITS) - 1) * ((1 << PRICE_BITS) - 1)
+        return z, pmax, pmax // z, -(-pmax // z)
+    cap = (1 << WIDE_VALUE_BITS) - 1
+    pmax = ((1 << WIDE_AMOUNT_BITS) - 1) * ((1 << PRICE_BITS) - 1)
+    return z, min(pmax, cap * z), min(pmax // z, cap), min(-(-pmax // z), cap)
+
+
 def _debt_max(model: VenueModel) -> int:
-    z, pmax, _, _ = health_bounds(model)
-    return model.n_assets * -(-pmax // z)
+    return sum(_asset_bounds(model, j)[3] for j in range(model.n_assets))
 
 
 def _collateral_bits(model: VenueModel) -> int:
-    z, pmax, _, _ = health_bounds(model)
-    return (model.n_assets * (pmax // z)).bit_length()
+    return sum(_asset_bounds(model, j)[2] for j in range(model.n_assets)).bit_length()
 
 
 def health_bounds(model: VenueModel) -> tuple[int, int, int, int]:
-    """(Z, product_max, RS, weighted_sum_max): the divisors and the numerator bounds of the rule."""
-    z = 10 ** (model.value_decimals - model.base_decimals)
-    product_max = ((1 << AMOUNT_BITS) - 1) * ((1 << PRICE_BITS) - 1)
-    cv_max = product_max // z
-    return z, product_max, model.rate_scale, model.n_assets * cv_max * model.rate_scale
+    """(Z, product_max, RS, weighted_sum_max) of the first asset slot and the rule: the divisor and
+    the numerator bounds (with per-symbol decimals Z and product_max are per slot: ``_asset_bounds``)."""
+    z, n_max, _, _ = _asset_bounds(model, 0)
+    smax = sum(_asset_bounds(model, j)[2] for j in range(model.n_assets)) * model.rate_scale
+    return z, n_max, model.rate_scale, smax
+
+
+def _value_cost(model: VenueModel, j: int, ceil: bool) -> int:
+    z, n_max, _, _ = _asset_bounds(model, j)
+    wide_exact = model.per_symbol_decimals and z == 1  # no division: the product itself is range-checked
+    return WIDE_VALUE_BITS + 1 if wide_exact else gadgets.div_const_cost(z, n_max, ceil=ceil)
+
+
+def _value(api: API, model: VenueModel, j: int, product: Var, ceil: bool) -> Var:
+    """floor (ceil) of product / Z_j: the asset's value in base-currency units.
+
+    With per-symbol decimals the quotient is range-checked to WIDE_VALUE_BITS (128) even though
+    the product may reach 2**192: the division's equation ``n == q * Z + rem`` (``n + rem == q * Z``)
+    then has both sides below 2**192 + 2**248 < r, so it holds over the integers and q is the true
+    quotient; an account whose value is 2**128 or more has no witness (the engine refuses it too).
+    With Z_j = 1 the product is the value and is range-checked itself.
+    """
+    z, n_max, _, _ = _asset_bounds(model, j)
+    if model.per_symbol_decimals and z == 1:
+        with api.scope("value"):
+            rangecheck.assert_bits(api, product, bits=WIDE_VALUE_BITS)
+        return product
+    if ceil:
+        return gadgets.div_ceil_const(api, product, z, n_max)
+    return gadgets.div_floor_const(api, product, z, n_max)
 
 
 def health_cost(model: VenueModel) -> int:
     """Constraints of ``HealthFactor(model=model)`` (a test pins it against the compiled count)."""
-    z, pmax, rs, smax = health_bounds(model)
+    _, _, rs, smax = health_bounds(model)
     formula = model.health_formula
-    per_asset = (2 * 65 + 2 + gadgets.div_const_cost(z, pmax)
-                 + gadgets.div_const_cost(z, pmax, ceil=formula != "aave-v3") + 1)
-    base = statement_cost(model) + model.n_assets * per_asset + 1
+    amount = (WIDE_AMOUNT_BITS if model.per_symbol_decimals else AMOUNT_BITS) + 1
+    per_asset = sum(2 * amount + 2 + _value_cost(model, j, False) + _value_cost(model, j, formula != "aave-v3") + 1
+                    for j in range(model.n_assets))
+    base = statement_cost(model) + per_asset + 1
     if formula == "floor-weighted":
         return base + gadgets.div_const_cost(rs, smax) + gadgets.SURPLUS_COST
     half = gadgets.div_const_cost(2, _debt_max(model))
@@ -92,20 +137,19 @@ class HealthFactor(MarginCircuit):
 
     def margin(self, api: API, account: Segments, market: Segments) -> None:
         model = self.model
-        z, pmax, rs, smax = health_bounds(model)
+        _, _, rs, smax = health_bounds(model)
         formula, wad = model.health_formula, 10**model.health_decimals
+        bits = WIDE_AMOUNT_BITS if model.per_symbol_decimals else AMOUNT_BITS
         weighted, debt, collateral = api.const(0), api.const(0), api.const(0)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
                 price = market["prices"][j]
                 with api.scope("collateral"):
-                    a = gadgets.checked_amount(api, account["collateral"][j])
-                    cv = gadgets.div_floor_const(api, api.mul(a, price, label="amount*price"), z, pmax)
+                    a = gadgets.checked_amount(api, account["collateral"][j], bits=bits)
+                    cv = _value(api, model, j, api.mul(a, price, label="amount*price"), ceil=False)
                 with api.scope("debt"):
-                    d = gadgets.checked_amount(api, account["debts"][j])
-                    dp = api.mul(d, price, label="amount*price")
-                    dv = (gadgets.div_floor_const(api, dp, z, pmax) if formula == "aave-v3"
-                          else gadgets.div_ceil_const(api, dp, z, pmax))
+                    d = gadgets.checked_amount(api, account["debts"][j], bits=bits)
+                    dv = _value(api, model, j, api.mul(d, price, label="amount*price"), ceil=formula != "aave-v3")
                 weighted = weighted + api.mul(cv, market["liquidation_thresholds"][j], label="cv*lt")
                 debt = debt + dv
                 collateral = collateral + cv

@@ -48,6 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from . import limits as _limits
 from .decimal import format_amount, parse_decimal
 from .errors import SchemaError
 from .limits import HEALTH_THRESHOLD_BITS, THRESHOLD_BITS
@@ -441,6 +442,12 @@ def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -
                    binding_label=f"position {worst.index + 1} ({worst.instrument})", positions=tuple(lines))
 
 
+def health_divisor(model: VenueModel, j: int) -> int:
+    """Z_j = 10**(q_j + PD - BD): what turns amount * price of asset slot j into base-currency units
+    (q_j the slot's quantity decimals: its own with per-symbol decimals, else QD)."""
+    return 10 ** (model.asset_quantity_decimals(j) + model.price_decimals - model.base_decimals)
+
+
 def _health(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
     """health (lending): weighted collateral must cover h times the debt, by the venue's formula.
 
@@ -466,24 +473,34 @@ def _health(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
       ``X * WAD + floor(D / 2) - h * D >= 0``. Debts are floored as that version did.
 
     Values are converted to the base currency as Aave v3's GenericLogic does (amount * price /
-    10**asset decimals). The report's equity and requirement are the two sides of the check
+    10**asset decimals). With per-symbol decimals (``decimals.assets``) Z is per asset,
+    ``Z_j = 10**(q_j + PD - BD)`` (``health_divisor``), amounts reach 2**128 and each cv_j, dv_j
+    must stay below 2**WIDE_VALUE_BITS (else SchemaError: the account is outside the model; the
+    circuit has no witness for it). The report's equity and requirement are the two sides of the check
     (decimals ``model.report_decimals``), threshold 0; the health factor is W / D
     (floor-weighted) or the protocol's rounded HF (aave). No debt: passes.
     In-circuit each floor / ceil is a hinted quotient with a range-checked remainder.
 
-    Bounds: a * p, d * p < 2**128 so cv, dv < 2**128; S < 2**198 (RS < 2**60), C, D < 2**138;
+    Bounds: a * p, d * p < 2**128 so cv, dv < 2**128 (per-symbol decimals: a * p < 2**192, and
+    cv, dv < 2**128 by the cap, the re-derivation in ``zkmargin.margin.limits``); S < 2**198
+    (RS < 2**60), C, D < 2**138;
     floor-weighted: W * WAD < 2**198, h * D < 2**202, |difference| < 2**203. With the Aave
     formulas RD <= 4 and HD <= 18 (loader): S < 2**152, S * WAD < 2**212, h * RS * D < 2**216
     (aave-v3.5, checked at AAVE_SURPLUS_BITS = 218); X < 2**138, X * WAD < 2**198 (aave-v3).
     """
     rs, hd, formula = model.rate_scale, model.health_decimals, model.health_formula
     wad = 10**hd
-    z = 10 ** (model.value_decimals - model.base_decimals)
     amounts, debts = portfolio.collateral_amounts(model), portfolio.debt_amounts(model)
     weighted_sum, collateral_total, debt_total, lines = 0, 0, 0, []
     for j, asset in enumerate(market.assets):
+        z = health_divisor(model, j)
         cv = amounts[j] * asset.price // z
         dv = debts[j] * asset.price // z if formula == "aave-v3" else -(-debts[j] * asset.price // z)
+        if max(cv, dv) >> _limits.WIDE_VALUE_BITS:
+            what = "collateral" if cv >> _limits.WIDE_VALUE_BITS else "debt"
+            raise SchemaError("portfolio", f"{what} {asset.symbol}",
+                              f"its value at price {asset.price} reaches 2^{_limits.WIDE_VALUE_BITS} base-currency "
+                              "units: outside the model's bounds (zkmargin.margin.limits.WIDE_VALUE_BITS)")
         weighted_sum += cv * asset.liquidation_threshold
         collateral_total += cv
         debt_total += dv

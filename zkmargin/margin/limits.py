@@ -12,7 +12,9 @@ Secret (account) values, which a circuit MUST range-check before use:
 
 * position size: signed, ``|size| < 2**SIZE_BITS`` (``zkmargin.circuits.std.signed`` width 63);
 * entry price: ``0 <= entry < 2**PRICE_BITS``;
-* collateral and debt amount: ``0 <= amount < 2**AMOUNT_BITS``;
+* collateral and debt amount: ``0 <= amount < 2**AMOUNT_BITS``; with per-symbol decimals
+  ``< 2**WIDE_AMOUNT_BITS`` (128) base units of the asset's own decimals, and each asset's value
+  below 2**WIDE_VALUE_BITS (re-derivation below);
 * isolated margin: ``0 <= margin < 2**VALUE_BITS``.
 
 Public (market) values are bound by the market digest to a document these loaders validated, so
@@ -29,6 +31,18 @@ Shape: ``n_I + n_A <= MAX_ITEMS`` (2**10), brackets and tiers ``<= MAX_BRACKETS`
 ``<= MAX_SCENARIOS``, scenario groups ``<= MAX_GROUPS``. Every model's final comparison is
 ``D >= 0`` for an integer D with ``|D| < 2**(SURPLUS_BITS - 1)``; a circuit checks it as
 ``D in [0, 2**SURPLUS_BITS)``, which also rejects a negative D (as a field element it is r - |D| > 2**253).
+
+Re-derivation for 128-bit amounts (per-symbol decimals; health model). With a_j, d_j < 2**128 and
+p_j < 2**64 the products a_j * p_j, d_j * p_j are below 2**192 (no wrap: 192 < 253). Z_j =
+10**(q_j + PD - BD) <= 10**36 < 2**120. The quotients cv_j, dv_j are range-checked to 128 bits,
+so q * Z_j + rem < 2**128 * 2**120 + 2**120 < 2**249 < r: the division's equation holds over the
+integers and the quotient is the exact floor (ceil). From there on every intermediate has the bound
+the 64-bit derivation gives (cv, dv < 2**128): S = sum cv * lt < 2**(128 + 10 + 60) = 2**198,
+W * 10**HD < 2**198, h * D < 2**(64 + 138) = 2**202, |D_final| < 2**203 < 2**(SURPLUS_BITS - 1);
+aave-v3.5 (RD <= 4, HD <= 18): S * WAD < 2**(152 + 60) = 2**212, h * RS * D < 2**(64 + 14 + 138) =
+2**216 < 2**217 (AAVE_SURPLUS_BITS = 218). Every width stays far below the field's 253 bits.
+Without a cap the weighted sum would reach 2**(192 + 10 + 60) = 2**262 > r: that is why the value,
+not only the amount, is bounded.
 """
 
 from __future__ import annotations
@@ -42,6 +56,8 @@ __all__ = [
     "SIZE_BITS",
     "PRICE_BITS",
     "AMOUNT_BITS",
+    "WIDE_AMOUNT_BITS",
+    "WIDE_VALUE_BITS",
     "RISK_BITS",
     "VALUE_BITS",
     "EPOCH_BITS",
@@ -69,6 +85,17 @@ SIZE_BITS = 63
 PRICE_BITS = 64
 #: Collateral and debt amounts are below 2**AMOUNT_BITS.
 AMOUNT_BITS = 64
+#: Collateral and debt amounts of a model with per-symbol decimals: below 2**WIDE_AMOUNT_BITS base
+#: units of the asset's own decimals (ERC-20 balances as they are; Aave V3 stores scaled balances in a
+#: uint128, in aave-dao/aave-v3-origin a uint120: IncentivizedERC20.UserState).
+WIDE_AMOUNT_BITS = 128
+#: With per-symbol decimals, each asset's value in base-currency units (health: cv_j = floor(a_j *
+#: p_j / Z_j), dv_j = ceil(d_j * p_j / Z_j)) must be below 2**WIDE_VALUE_BITS: the product a_j * p_j
+#: may reach 2**192, and capping the quotient at 128 bits keeps every later bound of the health rule
+#: exactly as derived for 64-bit amounts (whose values are below 2**128 by construction). An
+#: account over the cap is outside the model (the engine raises SchemaError, the circuit has no
+#: witness); it means a value above 2**128 * 10**-BD base currency (3.4e30 USD at BD = 8).
+WIDE_VALUE_BITS = 128
 #: |risk array entry| < 2**RISK_BITS (signed P&L per unit).
 RISK_BITS = 64
 #: Values (bracket bounds, isolated margins) are below 2**VALUE_BITS, in value units 10**-(QD+PD).

@@ -15,6 +15,13 @@ Units. QD, PD, RD are the model's quantity, price and rate decimals; RS = 10**RD
   10**-(QD+PD) quote, the *value unit*;
 * rates, haircuts, liquidation thresholds: integers of 10**-RD (RS is 100 %).
 
+Per-symbol decimals (``decimals.assets`` in the model document; health only for now): asset j's
+amounts are in base units of 10**-q_j with its own q_j <= QD (WETH 18, WBTC 8, USDC 6, as the
+token contracts declare them), so an on-chain balance is taken as it is; such a model allows
+amounts up to 2**WIDE_AMOUNT_BITS (2**128) base units (``zkmargin.margin.limits``). Its market
+header is unchanged (QD is the largest q_j); the q_j are bound by the model digest and are
+compile-time constants of the circuit (one scale per slot).
+
 Field-element vectors (what the circuits hash)
 -----------------------------------------------
 
@@ -60,11 +67,15 @@ Market segments after the header, by model (K-1 bounds per row: the last bracket
 
 Model digest (``model_digest``): ``hash_vector(TAG_MODEL, [*header(epoch=0),
 *string_elements(model_id), len(instruments), *string_elements(s) for each instrument symbol,
-len(assets), *string_elements(s) for each asset symbol])``. The header fixes the format version
-(and with it the layouts below), the kind, the venue, the decimals, the sizes and the parameters;
-the id and the symbol lists fix which model and which slot means what. The commitment hashes it
-first (``zkmargin.encoding.commitment``), so an account committed under one model cannot be
-opened under another, and every margin circuit has it as a compile-time constant.
+len(assets), *string_elements(s) for each asset symbol])``, followed, only in a model that declares
+per-symbol decimals, by ``[PER_SYMBOL_DECIMALS_MARKER, len(instrument_decimals),
+*instrument_decimals, len(asset_decimals), *asset_decimals]`` (so a model with them and one
+without never share a preimage: the prefix parses uniquely and the sponge binds the length). The
+header fixes the format version (and with it the layouts below), the kind, the venue, the decimals,
+the sizes and the parameters; the id and the symbol lists fix which model and which slot means
+what. The commitment hashes it first (``zkmargin.encoding.commitment``), so an account committed
+under one model cannot be opened under another, and every margin circuit has it as a compile-time
+constant.
 
 Account segments (no header; the model digest and the commitment's length fix the domain):
 
@@ -108,6 +119,7 @@ __all__ = [
     "layout_length",
     "model_digest",
     "padding_slots",
+    "PER_SYMBOL_DECIMALS_MARKER",
 ]
 
 #: Version of the three document formats and of the field-element vectors.
@@ -170,6 +182,8 @@ class VenueModel:
     rate_decimals: int
     base_decimals: int = 0
     health_decimals: int = 0
+    asset_decimals: tuple[int, ...] = ()  # per-symbol quantity decimals, one per asset symbol (or none)
+    instrument_decimals: tuple[int, ...] = ()  # likewise per instrument symbol (not yet read by any model)
     requirement: str = ""
     short_option_floor: bool = False
     n_groups: int = 1
@@ -209,6 +223,16 @@ class VenueModel:
             extra = self.rate_decimals if self.health_formula == "aave-v3.5" else 0
             return self.base_decimals + self.health_decimals + extra
         return self.value_decimals + self.rate_decimals
+
+    @property
+    def per_symbol_decimals(self) -> bool:
+        """True when the model declares quantity decimals per symbol (``decimals.assets``): its
+        amounts are then up to 2**WIDE_AMOUNT_BITS base units (``zkmargin.margin.limits``)."""
+        return bool(self.asset_decimals or self.instrument_decimals)
+
+    def asset_quantity_decimals(self, j: int) -> int:
+        """The quantity decimals of asset slot j: its declared decimals, else QD (padding slots: QD)."""
+        return self.asset_decimals[j] if j < len(self.asset_decimals) else self.quantity_decimals
 
     def instrument_index(self, symbol: str) -> int:
         """The 0-based slot of an instrument symbol. Raises KeyError for an unknown symbol."""
@@ -259,6 +283,8 @@ class VenueModel:
         decimals = {"quantity": self.quantity_decimals, "price": self.price_decimals, "rate": self.rate_decimals}
         if spec.health:
             decimals |= {"base": self.base_decimals, "health": self.health_decimals}
+        if self.asset_decimals:
+            decimals["assets"] = dict(zip(self.assets, self.asset_decimals, strict=True))
         params: dict[str, Any] = {}
         if spec.rates:
             params["requirement"] = self.requirement
@@ -527,10 +553,13 @@ class Portfolio:
                     d["margin"] = format_decimal(p.margin, vd)
                 positions.append(d)
             doc["positions"] = positions
+        def holding(h: Holding) -> dict[str, str]:
+            return {"asset": h.asset, "amount": format_decimal(h.amount, model.asset_quantity_decimals(
+                model.asset_index(h.asset)))}
         if spec.assets:
-            doc["collateral"] = [{"asset": h.asset, "amount": format_decimal(h.amount, qd)} for h in self.collateral]
+            doc["collateral"] = [holding(h) for h in self.collateral]
         if spec.health:
-            doc["debts"] = [{"asset": h.asset, "amount": format_decimal(h.amount, qd)} for h in self.debts]
+            doc["debts"] = [holding(h) for h in self.debts]
         return doc
 
 
@@ -608,7 +637,18 @@ def model_digest(model: VenueModel) -> int:
         values.append(len(symbols))
         for sym in symbols:
             values += string_elements(sym)
+    if model.per_symbol_decimals:
+        # Appended after a marker: the prefix above parses uniquely (counts and length-prefixed
+        # strings) and ends where a model without per-symbol decimals ends, and the sponge binds
+        # the length, so no model with them shares a preimage with one without.
+        values.append(PER_SYMBOL_DECIMALS_MARKER)
+        for decimals in (model.instrument_decimals, model.asset_decimals):
+            values += [len(decimals), *decimals]
     return hash_vector(TAG_MODEL, values)
+
+
+#: Marker element before the per-symbol decimals in the model digest's preimage.
+PER_SYMBOL_DECIMALS_MARKER = short_string("per-symbol-decimals")
 
 
 def padding_slots(model: VenueModel) -> dict[str, list[int]]:

@@ -26,6 +26,11 @@ Venue model (``kind: "venue_model"``)::
   "floor-weighted" (the default) | "aave-v3.5" | "aave-v3"} (see ``zkmargin.margin.engine``; the
   Aave formulas need rate decimals <= 4 and health decimals <= 18).
 
+  Per-symbol decimals (health): ``"decimals": {..., "assets": {"WETH": 18, "WBTC": 8, "USDC": 6}}``
+  gives every asset symbol its own quantity decimals, each in [0, quantity] (quantity is then the
+  largest) and with base <= its decimals + price; amounts of that asset are read at its decimals
+  and may reach 2**128 base units (``zkmargin.margin.limits.WIDE_AMOUNT_BITS``).
+
 Market data (``kind: "market"``), one entry per model symbol, in any order::
 
     {"version": 1, "kind": "market", "venue": "zkmargin-demo", "model_id": "demo-cross", "epoch": 42,
@@ -86,6 +91,7 @@ from .limits import (
     RISK_BITS,
     SIZE_BITS,
     VALUE_BITS,
+    WIDE_AMOUNT_BITS,
 )
 from .model import (
     FORMAT_VERSION,
@@ -249,10 +255,15 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     assets = _symbols(doc, d, "assets", n_a) if spec.assets else ()
 
     dec_keys = ("quantity", "price", "rate") + (("base", "health") if spec.health else ())
-    dd = doc.as_obj(d["decimals"], "decimals", dec_keys)
+    dd = doc.as_obj(d["decimals"], "decimals", dec_keys, _PER_SYMBOL_DECIMALS.get(kind, ()))
     qd, pd, rd = (doc.as_int(dd[k], f"decimals.{k}", 0, MAX_DECIMALS) for k in ("quantity", "price", "rate"))
     bd = doc.as_int(dd["base"], "decimals.base", 0, qd + pd) if spec.health else 0
     hd = doc.as_int(dd["health"], "decimals.health", 0, MAX_DECIMALS) if spec.health else 0
+    asset_decimals = _symbol_decimals(doc, dd, "assets", assets, qd) if "assets" in dd else ()
+    if spec.health and asset_decimals and bd > min(asset_decimals) + pd:
+        j = asset_decimals.index(min(asset_decimals))
+        raise doc.fail(f"decimals.assets.{assets[j]}", f"{asset_decimals[j]} + price decimals {pd} is below "
+                                                       f"the base decimals {bd}: the value would need a fraction")
 
     pdict = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS[kind], _OPTIONAL_PARAM_KEYS.get(kind, ()),
                        why=lambda k: f" (not a parameter of the {kind} model)")
@@ -280,8 +291,20 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         n_instruments=n_i, n_assets=n_a, n_rate_brackets=sizes.get("n_rate_brackets", 0),
         n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0), n_groups=sizes.get("n_groups", 1),
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
+        asset_decimals=asset_decimals,
         requirement=requirement, short_option_floor=floor, health_formula=formula, description=doc.description(d),
     )
+
+
+#: Models that accept per-symbol quantity decimals (``decimals.assets``).
+_PER_SYMBOL_DECIMALS = {"health": ("assets",)}
+
+
+def _symbol_decimals(doc: _Doc, dd: dict[str, Any], key: str, symbols: tuple[str, ...], qd: int) -> tuple[int, ...]:
+    """``decimals.<key>``: {symbol: decimals} for every symbol of the model, each in [0, QD]."""
+    m = doc.as_obj(dd[key], f"decimals.{key}", symbols,
+                   why=lambda k: f" (not a symbol of the model's {key}: {', '.join(symbols)})")
+    return tuple(doc.as_int(m[s], f"decimals.{key}.{s}", 0, qd) for s in symbols)
 
 
 def _symbols(doc: _Doc, d: dict[str, Any], key: str, slots: int) -> tuple[str, ...]:
@@ -528,7 +551,9 @@ def _holdings(doc: _Doc, d: dict[str, Any], key: str, model: VenueModel) -> tupl
         if sym in seen:
             raise doc.fail(f"{p}.asset", f"a second entry for {show_value(sym)}: at most one per asset")
         seen.add(sym)
-        out.append(Holding(sym, doc.dec(e["amount"], f"{p}.amount", model.quantity_decimals, bits=AMOUNT_BITS)))
+        bits = WIDE_AMOUNT_BITS if model.per_symbol_decimals else AMOUNT_BITS
+        decimals = model.asset_quantity_decimals(model.asset_index(sym))
+        out.append(Holding(sym, doc.dec(e["amount"], f"{p}.amount", decimals, bits=bits)))
     return tuple(out)
 
 
