@@ -1,4 +1,4 @@
-"""Margin models as circuits: cross, isolated, scenario, health, tiered (and the demo cross_simple).
+"""Margin models as circuits: cross, isolated, scenario, health, tiered, simm (and the demo cross_simple).
 
 Each circuit proves docs/design.md's statement for one venue model. Public inputs, in order:
 
@@ -71,6 +71,7 @@ from .cross import CrossMargin, cross_cost
 from .health import HealthFactor, health_cost
 from .isolated import IsolatedMargin, isolated_cost
 from .scenario import BINDING_WIRE, ScenarioMargin, scenario_cost
+from .simm import SimmMargin, simm_cost
 from .tiered import TieredMargin, tiered_cost
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "ScenarioMargin",
     "HealthFactor",
     "TieredMargin",
+    "SimmMargin",
     "CIRCUITS",
     "circuit_class",
     "circuit_for",
@@ -95,11 +97,12 @@ __all__ = [
     "scenario_cost",
     "health_cost",
     "tiered_cost",
+    "simm_cost",
     "BINDING_WIRE",
 ]
 
 _COSTS = {"cross": cross_cost, "isolated": isolated_cost, "scenario": scenario_cost, "health": health_cost,
-          "tiered": tiered_cost}
+          "tiered": tiered_cost, "simm": simm_cost}
 
 
 def constraint_count(model: VenueModel) -> int:

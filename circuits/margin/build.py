@@ -39,6 +39,7 @@ from .cross import CrossMargin
 from .health import HealthFactor
 from .isolated import IsolatedMargin
 from .scenario import ScenarioMargin
+from .simm import SimmMargin
 from .tiered import TieredMargin
 
 __all__ = [
@@ -59,6 +60,7 @@ CIRCUITS: dict[str, type[MarginCircuit]] = {
     "scenario": ScenarioMargin,
     "health": HealthFactor,
     "tiered": TieredMargin,
+    "simm": SimmMargin,
 }
 
 

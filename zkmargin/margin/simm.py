@@ -300,11 +300,11 @@ def parse_simm_model(doc: Any, v: Any) -> VenueModel:
     factors = doc.as_list(d["factors"], "factors")
     symbols: list[str] = []
     fb: list[int] = []
-    for k, x in enumerate(factors):
-        e = doc.as_obj(x, f"factors[{k}]", ("symbol", "bucket"))
+    for i, x in enumerate(factors):
+        e = doc.as_obj(x, f"factors[{i}]", ("symbol", "bucket"))
         symbols.append(e["symbol"])
         if e["bucket"] not in names:
-            raise doc.fail(f"factors[{k}].bucket", f"unknown bucket {show_value(e['bucket'])}")
+            raise doc.fail(f"factors[{i}].bucket", f"unknown bucket {show_value(e['bucket'])}")
         fb.append(names[e["bucket"]])
     instruments = _symbols(doc, {"factors": symbols}, "factors", n_f)
     assets = _symbols(doc, d, "assets", n_a)
