@@ -57,7 +57,7 @@ try:  # the optional extra: numba (and numpy)
     from zkmargin import _numba_field as _field
     from zkmargin.verifier import _pairing_numba as _k
 
-    _field.refresh_stale_caches((_k, _field))
+    _field.refresh_stale_caches((_k,), deps=(_field,))  # the pairing's kernels inline the field module's
 except ImportError:  # pragma: no cover - exercised only on the base install
     _numba = None  # type: ignore[assignment]
     np = None  # type: ignore[assignment]

@@ -24,7 +24,8 @@ compile time: a 4-tuple is Fq, a pair of 4-tuples is Fq2. In ``NUMBA_DISABLE_JIT
 dispatch at run time on the same shapes.
 
 Caveat: numba's on-disk cache of a kernel is invalidated only by edits to the kernel's own
-source file; ``refresh_stale_caches`` (called by each consumer at import) handles edits of this module.
+source file; ``refresh_stale_caches`` (called by each consumer at import, and by this module for
+itself) handles edits of this module, one marker per module.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -853,33 +855,43 @@ def sparse_matvec(rows, cols, coeffs, vec, out):
         _st(out, r, mod_add(_ld(out, r), v, FR_P))
 
 
-def refresh_stale_caches(mods: tuple[Any, ...]) -> None:
-    """Drop the on-disk numba caches of ``mods`` when any of their sources changed.
+def refresh_stale_caches(mods: tuple[Any, ...], deps: tuple[Any, ...] = ()) -> None:
+    """Drop the on-disk numba cache of each module of ``mods`` whose kernels are stale.
 
     numba invalidates a cached function only when *its own* source file changes, but kernels
-    inline functions of other modules (``_msm`` and the verifier's pairing compile this module's
-    code into themselves): after an edit of this file alone, cached kernels elsewhere would
-    silently keep the old arithmetic. A hash of the sources, kept next to the first module's
-    cache (so each consumer has its own marker), detects that. Call it at the consumer's import.
+    compile the functions of other modules into themselves (``_msm`` and the verifier's pairing
+    inline this module's arithmetic): after an edit of this file alone, cached kernels elsewhere
+    would silently keep the old arithmetic. So each module of ``mods`` gets its own marker next
+    to its own cache, ``zkmargin-<module>.stamp``: a hash of the multiplication mode, its source
+    and the sources of ``deps`` (the modules its kernels inline). A missing or different marker
+    flushes *that module's* dispatchers only, never those of ``deps``: a module shared by several
+    consumers (this one) is checked by its own call (at the end of this module), so a consumer
+    seen for the first time cannot drop what another consumer compiled. Call it at the
+    consumer's import, with the same ``deps`` for a module wherever it is named.
     """
     if DISABLE_JIT:
         return
-    digest = hashlib.sha256(b"asm-mul" if ASM_MUL else b"portable-mul")  # ZKMARGIN_NO_ASM changes code too
+    base = hashlib.sha256(b"asm-mul" if ASM_MUL else b"portable-mul")  # ZKMARGIN_NO_ASM changes code too
+    for d in deps:
+        base.update(Path(d.__file__ or "").read_bytes())
     for m in mods:
+        digest = base.copy()
         digest.update(Path(m.__file__ or "").read_bytes())
-    stamp = digest.hexdigest()
-    dispatchers: list[Any] = [
-        obj
-        for m in mods
-        for obj in vars(m).values()
-        if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.py_func.__module__ == m.__name__
-    ]
-    try:
-        marker = Path(dispatchers[0]._cache.cache_path) / "zkmargin-kernels.stamp"
-        if marker.is_file() and marker.read_text() == stamp:
-            return
-        for d in dispatchers:
-            d._cache.flush()
-        marker.write_text(stamp)
-    except (OSError, AttributeError, IndexError):  # read-only or unusual cache: numba copes
-        pass
+        stamp = digest.hexdigest()
+        dispatchers: list[Any] = [obj for obj in vars(m).values()
+                       if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.py_func.__module__ == m.__name__]
+        try:
+            marker = Path(dispatchers[0]._cache.cache_path) / f"zkmargin-{m.__name__}.stamp"
+            if marker.is_file() and marker.read_text() == stamp:
+                continue
+            for disp in dispatchers:
+                disp._cache.flush()
+            tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+            tmp.write_text(stamp)
+            os.replace(tmp, marker)  # atomic: a concurrent reader sees the old marker or the new one
+        except (OSError, AttributeError, IndexError):  # read-only or unusual cache: numba copes
+            pass
+
+
+# this module's own marker (its kernels depend on ZKMARGIN_NO_ASM, which numba does not see)
+refresh_stale_caches((sys.modules[__name__],))

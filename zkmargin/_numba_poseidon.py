@@ -294,4 +294,4 @@ def hash_level(level_mont: np.ndarray, pad: int) -> np.ndarray:
     return out
 
 
-_f.refresh_stale_caches((sys.modules[__name__], _f))
+_f.refresh_stale_caches((sys.modules[__name__],), deps=(_f,))  # the sponge inlines the field module's code

@@ -207,11 +207,8 @@ def warmup_cmd(parts: tuple[str, ...], force: bool) -> None:
         return
     todo = list(parts or PARTS)
     t0 = time.perf_counter()
-    # Always asked (each check imports its part's kernel modules once): a consumer's first import runs
-    # _numba_field.refresh_stale_caches, which flushes the shared field module's cache when its own
-    # marker is missing; settling every marker here, before compiling, keeps one part's first import
-    # from flushing what the other part has just compiled.
-    # The verifier's first (its probes are its own kernels; the flush touches the field module's only).
+    # Each check imports its part's kernel modules once, which settles their cache markers
+    # (_numba_field.refresh_stale_caches: a stale marker flushes its own module's kernels only).
     have = [part for part in ("verifier", "prover") if part in todo and _part_cached_subprocess(part)]
     if not force:
         for part in have:
@@ -231,8 +228,8 @@ def warmup_cmd(parts: tuple[str, ...], force: bool) -> None:
     procs: list[_PartProcess] = []
     for p in todo:
         procs.append(_PartProcess(p, echo))
-        # the second process starts once the first has imported its kernels: both touch the shared
-        # field module's cache index at import (refresh_stale_caches), never at the same moment
+        # the second process starts once the first has imported its kernels: both may settle the shared
+        # field module's cache marker at import (refresh_stale_caches), never at the same moment
         procs[-1].imported.wait(timeout=120)
     failed = []
     for pp in procs:

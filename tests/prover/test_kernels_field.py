@@ -363,15 +363,63 @@ def test_cache_reused_by_a_new_process() -> None:
 
 
 def test_stale_cache_stamp() -> None:
-    """kernels keeps a hash of the kernel sources next to numba's cache: an edit of the field module
-    alone (which _msm/_ntt kernels inline) must drop their cached machine code too."""
+    """Each kernel module keeps a hash of its source and of the sources it inlines next to numba's
+    cache: an edit of the field module alone (which _msm/_ntt kernels inline) must drop their
+    cached machine code too."""
     if not JIT:
         pytest.skip("[no-jit] no cache without the JIT")
     import hashlib
     from pathlib import Path
 
-    digest = hashlib.sha256(b"asm-mul" if F.ASM_MUL else b"portable-mul")
-    for mod in (_msm, _ntt, F):
-        digest.update(Path(mod.__file__).read_bytes())
-    marker = Path(_msm.batch_normalize._cache.cache_path) / "zkmargin-kernels.stamp"
-    assert marker.read_text() == digest.hexdigest()
+    for mod, deps in ((_msm, (F,)), (_ntt, (F,)), (F, ())):
+        digest = hashlib.sha256(b"asm-mul" if F.ASM_MUL else b"portable-mul")
+        for d in (*deps, mod):
+            digest.update(Path(d.__file__).read_bytes())
+        disp = next(v for v in vars(mod).values()
+                    if isinstance(v, numba.core.registry.CPUDispatcher) and v.py_func.__module__ == mod.__name__)
+        marker = Path(disp._cache.cache_path) / f"zkmargin-{mod.__name__}.stamp"
+        assert marker.read_text() == digest.hexdigest(), mod.__name__
+
+
+_CACHED = """
+import sys
+from zkmargin._warm import _dispatcher_cached
+from zkmargin import _numba_field as F
+from zkmargin.prover import _ntt
+print(int(_dispatcher_cached(F.vec_all_below)), int(_dispatcher_cached(_ntt.reverse_tail)))
+"""
+
+
+def _in_cache(cache: str, code: str) -> str:
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, timeout=600,
+                         env=env, check=True)
+    return out.stdout.strip()
+
+
+def test_stale_marker_flushes_only_its_own_module(tmp_path) -> None:
+    """A consumer seen for the first time (the pairing, Poseidon) must not flush the shared field
+    module's kernels that another consumer (the prover) compiled; a stale marker flushes the
+    kernels of its own module only. (The old single marker per consumer flushed the field module's
+    cache from every consumer whose marker was missing: the prover recompiled after a first verify.)"""
+    if not JIT:
+        pytest.skip("[no-jit] no cache without the JIT")
+    from pathlib import Path
+
+    cache = str(tmp_path / "nbcache")
+    compile_both = ("import numpy as np\nfrom zkmargin.prover import kernels, _ntt\n"
+                    "from zkmargin import _numba_field as F\n"
+                    "F.vec_all_below(np.zeros((1, 4), np.uint64), F.FR_P)\n"
+                    "_ntt.reverse_tail(np.zeros((4, 4), np.uint64))\n")
+    _in_cache(cache, compile_both)
+    assert _in_cache(cache, _CACHED) == "1 1"
+    # first imports of the two other consumers of the field module
+    _in_cache(cache, "import zkmargin.verifier.fast, zkmargin._numba_poseidon")
+    assert _in_cache(cache, _CACHED) == "1 1", "a new consumer flushed the field module's cache"
+    # an edit of a dependency (simulated: _ntt's marker no longer matches) flushes _ntt only
+    markers = list(Path(cache).rglob("zkmargin-zkmargin.prover._ntt.stamp"))
+    assert len(markers) == 1
+    markers[0].write_text("stale")
+    _in_cache(cache, "import zkmargin.prover.kernels")
+    assert _in_cache(cache, _CACHED) == "1 0"
+    assert markers[0].read_text() != "stale"
