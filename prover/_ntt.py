@@ -17,9 +17,12 @@ Roots of unity (see ``kernels``): ``w_n = 5^((r-1)/n)``, the convention of ffjav
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 from numba import njit, prange
 
-from zkmargin._numba_field import DISABLE_JIT, _ld, _st, fr_add, fr_mul, fr_pow_small, fr_sub
+from zkmargin._numba_field import DISABLE_JIT, FR_ONE, _ld, _st, fr_add, fr_mul, fr_pow_small, fr_sub
 
 __all__ = [
     "LOCAL_LOG",
@@ -60,20 +63,31 @@ def bit_reverse_inplace(a):
 
 
 @njit(cache=True, parallel=True)
-def _stage(a, tw, m, step):
-    """One butterfly stage: blocks of 2m, twiddle index j*step for offset j in a block."""
+def _stage(a, tw, m, step, dif):
+    """One global butterfly stage (blocks of 2m, twiddle index j*step for offset j in a block),
+    parallel over its n/2 butterflies: decimation in time (``v = a[i1] * w``, then ``u + v``,
+    ``u - v``) or, with ``dif``, in frequency (``u + v``, ``(u - v) * w``).
+
+    One kernel for both directions (the flag is loop-invariant): one compilation instead of two.
+    """
     half = a.shape[0] // 2
     for b in prange(half):
         j = b & (m - 1)
         i0 = 2 * b - j
         i1 = i0 + m
         u = _ld(a, i0)
-        if j == 0:
-            v = _ld(a, i1)
+        v = _ld(a, i1)
+        if dif:
+            _st(a, i0, fr_add(u, v))
+            if j == 0:
+                _st(a, i1, fr_sub(u, v))
+            else:
+                _st(a, i1, fr_mul(fr_sub(u, v), _ld(tw, j * step)))
         else:
-            v = fr_mul(_ld(a, i1), _ld(tw, j * step))
-        _st(a, i0, fr_add(u, v))
-        _st(a, i1, fr_sub(u, v))
+            if j != 0:
+                v = fr_mul(v, _ld(tw, j * step))
+            _st(a, i0, fr_add(u, v))
+            _st(a, i1, fr_sub(u, v))
 
 
 #: Block size (log2 elements) of the cache-local stages: 2^13 elements = 256 KiB, well inside L2.
@@ -83,37 +97,11 @@ LOCAL_LOG = 2 if DISABLE_JIT else 13
 
 
 @njit(cache=True)
-def _local_dit(a, tw, lo, size, n):
-    """DIT stages m = 1 .. size/2 on the block a[lo:lo+size] (twiddles of the full n-point table)."""
-    m = 1
-    while m < size:
-        step = n // (2 * m)
-        for k in range(lo, lo + size, 2 * m):
-            for j in range(m):
-                i0 = k + j
-                i1 = i0 + m
-                u = _ld(a, i0)
-                if j == 0:
-                    v = _ld(a, i1)
-                else:
-                    v = fr_mul(_ld(a, i1), _ld(tw, j * step))
-                _st(a, i0, fr_add(u, v))
-                _st(a, i1, fr_sub(u, v))
-        m *= 2
-
-
-@njit(cache=True, parallel=True)
-def _local_dit_blocks(a, tw, size):
-    n = a.shape[0]
-    for blk in prange(n // size):
-        _local_dit(a, tw, blk * size, size, n)
-
-
-@njit(cache=True)
-def _local_dif(a, tw, lo, size, n):
-    """DIF stages m = size/2 .. 1 on the block a[lo:lo+size]."""
-    m = size // 2
-    while m >= 1:
+def _local(a, tw, lo, size, n, dif):
+    """The stages with blocks up to ``size`` on the block a[lo:lo+size] (twiddles of the full
+    n-point table): DIT stages m = 1 .. size/2, or with ``dif`` DIF stages m = size/2 .. 1."""
+    m = size // 2 if dif else 1
+    while 1 <= m < size:
         step = n // (2 * m)
         for k in range(lo, lo + size, 2 * m):
             for j in range(m):
@@ -121,40 +109,32 @@ def _local_dif(a, tw, lo, size, n):
                 i1 = i0 + m
                 u = _ld(a, i0)
                 v = _ld(a, i1)
-                _st(a, i0, fr_add(u, v))
-                if j == 0:
-                    _st(a, i1, fr_sub(u, v))
+                if dif:
+                    _st(a, i0, fr_add(u, v))
+                    if j == 0:
+                        _st(a, i1, fr_sub(u, v))
+                    else:
+                        _st(a, i1, fr_mul(fr_sub(u, v), _ld(tw, j * step)))
                 else:
-                    _st(a, i1, fr_mul(fr_sub(u, v), _ld(tw, j * step)))
-        m //= 2
+                    if j != 0:
+                        v = fr_mul(v, _ld(tw, j * step))
+                    _st(a, i0, fr_add(u, v))
+                    _st(a, i1, fr_sub(u, v))
+        m = m // 2 if dif else 2 * m
 
 
 @njit(cache=True, parallel=True)
-def _local_dif_blocks(a, tw, size):
+def _local_blocks(a, tw, size, dif):
     n = a.shape[0]
     for blk in prange(n // size):
-        _local_dif(a, tw, blk * size, size, n)
+        _local(a, tw, blk * size, size, n, dif)
 
 
-@njit(cache=True, parallel=True)
-def _dif_stage(a, tw, m, step):
-    """One global DIF stage (blocks of 2m), parallel over its n/2 butterflies."""
-    half = a.shape[0] // 2
-    for b in prange(half):
-        j = b & (m - 1)
-        i0 = 2 * b - j
-        i1 = i0 + m
-        u = _ld(a, i0)
-        v = _ld(a, i1)
-        _st(a, i0, fr_add(u, v))
-        if j == 0:
-            _st(a, i1, fr_sub(u, v))
-        else:
-            _st(a, i1, fr_mul(fr_sub(u, v), _ld(tw, j * step)))
+# The drivers are plain Python: a handful of kernel launches per transform, and no compilation of
+# their own (each jitted driver was one more kernel to compile on a first run).
 
 
-@njit(cache=True)
-def dit_from_bitrev(a, tw):
+def dit_from_bitrev(a: Any, tw: Any) -> None:
     """DIT transform of a bit-reversed-order input, natural-order output, in place.
 
     Stages with blocks up to 2^LOCAL_LOG run block by block (in cache, blocks in parallel), the
@@ -163,28 +143,26 @@ def dit_from_bitrev(a, tw):
     n = a.shape[0]
     size = min(n, 1 << LOCAL_LOG)
     if size > 1:
-        _local_dit_blocks(a, tw, size)
+        _local_blocks(a, tw, size, False)
     m = size
     while m < n:
-        _stage(a, tw, m, n // (2 * m))
+        _stage(a, tw, m, n // (2 * m), False)
         m *= 2
 
 
-@njit(cache=True)
-def dif_to_bitrev(a, tw):
+def dif_to_bitrev(a: Any, tw: Any) -> None:
     """DIF transform of a natural-order input, bit-reversed-order output, in place."""
     n = a.shape[0]
     size = min(n, 1 << LOCAL_LOG)
     m = n // 2
     while m >= size:
-        _dif_stage(a, tw, m, n // (2 * m))
+        _stage(a, tw, m, n // (2 * m), True)
         m //= 2
     if size > 1:
-        _local_dif_blocks(a, tw, size)
+        _local_blocks(a, tw, size, True)
 
 
-@njit(cache=True)
-def ntt_inplace(a, tw):
+def ntt_inplace(a: Any, tw: Any) -> None:
     """Forward transform of ``a`` (n, 4) in place; ``tw`` (>= n/2, 4) holds w_n^j, Montgomery."""
     bit_reverse_inplace(a)
     dit_from_bitrev(a, tw)
@@ -224,14 +202,8 @@ def scale_by_powers(a, c, g, n_chunks):
             f = fr_mul(f, g)
 
 
-@njit(cache=True, parallel=True)
-def powers(out, c, g, n_chunks):
-    """``out[i] = c * g^i`` for i < len(out) (Montgomery), in ``n_chunks`` parallel chunks."""
-    n = out.shape[0]
-    for ch in prange(n_chunks):
-        lo = ch * n // n_chunks
-        hi = (ch + 1) * n // n_chunks
-        f = fr_mul(c, fr_pow_small(g, lo))
-        for i in range(lo, hi):
-            _st(out, i, f)
-            f = fr_mul(f, g)
+def powers(out: Any, c: Any, g: Any, n_chunks: int) -> None:
+    """``out[i] = c * g^i`` for i < len(out) (Montgomery), in ``n_chunks`` parallel chunks: ones
+    scaled by :func:`scale_by_powers` (one kernel fewer to compile; the extra pass is a fill)."""
+    out[:] = np.array(FR_ONE, dtype=np.uint64)
+    scale_by_powers(out, c, g, n_chunks)
