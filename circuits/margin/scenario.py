@@ -53,6 +53,7 @@ from ..std.select import is_equal, select_unchecked
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
 from .cross import flat_collateral
+from .span import spread_cost, spread_requirement
 
 __all__ = ["ScenarioMargin", "scenario_cost", "BINDING_WIRE"]
 
@@ -69,10 +70,10 @@ def scenario_cost(model: VenueModel) -> int:
     per_instrument = 132 + 1 + s + (1 if floor else 0)
     if g > 1:
         per_instrument += 2 * g + 1 + g * s + (g if floor else 0)
-    maxes = (2 if floor else 1) * (_WIDTH + 3)
+    maxes = (2 if floor and model.spreads is None else 1) * (_WIDTH + 3)
     per_group = s * (2 * _WIDTH + 4) + 1 + 1 + maxes
     return (statement_cost(model) + model.n_instruments * per_instrument + model.n_assets * (65 + 2)
-            + g * per_group + gadgets.SURPLUS_COST)
+            + g * per_group + gadgets.SURPLUS_COST + spread_cost(model))
 
 
 def _group_requirement(api: API, losses: list[Var], floor: Var | None) -> Var:
@@ -109,9 +110,11 @@ class ScenarioMargin(MarginCircuit):
         n_g = model.n_groups
         losses = [[api.const(0) for _ in range(n_s)] for _ in range(n_g)]
         floors = [api.const(0) for _ in range(n_g)]
+        sizes: list[Var] = []
         for i in range(model.n_instruments):
             with api.scope(f"position[{i}]"):
                 pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
+                sizes.append(pos.size)
                 equity = equity + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
                 row = market["risk"][i]
                 pnl = [api.mul(pos.size, row[sc], label=f"pnl[{sc}]") for sc in range(n_s)]
@@ -131,6 +134,14 @@ class ScenarioMargin(MarginCircuit):
                         if som is not None:
                             floors[g] = floors[g] + api.mul(member[g], som, label=f"in[{g}]*floor")
         floor_on = model.short_option_floor
+        if model.spreads:  # SPAN spread charges and credits: circuits/margin/span.py
+            scans = []
+            for g in range(n_g):
+                with api.scope(f"group[{g}]"):
+                    scans.append(_group_requirement(api, losses[g], None))
+            requirement = spread_requirement(api, model, market, sizes, scans, floors if floor_on else None)
+            gadgets.assert_surplus(api, equity - requirement - self.threshold.scale(rs))
+            return
         if n_g == 1:
             requirement = _group_requirement(api, losses[0], floors[0] if floor_on else None)
         else:
