@@ -53,6 +53,7 @@ from .decimal import format_amount, parse_decimal
 from .errors import SchemaError
 from .limits import HEALTH_THRESHOLD_BITS, THRESHOLD_BITS
 from .model import InstrumentData, Market, Portfolio, RateBracket, TierBracket, VenueModel
+from .span import SpreadReport, evaluate_spreads
 
 __all__ = ["MarginReport", "PositionLine", "AssetLine", "evaluate", "progressive", "tier_rate", "parse_threshold"]
 
@@ -131,6 +132,9 @@ class MarginReport:
         floor: scenario only: the short option minimum * RS (0 when off), summed over groups.
         group_requirements: scenario with n_groups > 1: each group's requirement * RS
             (``max(0, its worst loss, its floor)``), whose sum is ``requirement``.
+        spreads: scenario with spreads: the SpreadReport (``zkmargin.margin.span``: tier and group
+            deltas, spread counts, charges and credits); the group requirements are then
+            ``max(RS * scan + charges - credits, RS * floor)``.
         positions, assets: per-item breakdowns (held positions; assets with collateral or debt).
     """
 
@@ -150,6 +154,7 @@ class MarginReport:
     scenario_losses: tuple[int, ...] = ()
     floor: int = 0
     group_requirements: tuple[int, ...] = ()
+    spreads: SpreadReport | None = None
     positions: tuple[PositionLine, ...] = ()
     assets: tuple[AssetLine, ...] = ()
 
@@ -346,7 +351,10 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
                        loss_{g,s} = -sum_{i: g_i = g} s_i * risk_i[s],  floor_g likewise
                        Q = RS * sum_g max(0, max_s loss_{g,s}, floor_g)
                        (each group's worst scenario separately, summed: a gain in one commodity
-                       does not offset a loss in another; no inter-commodity spread credit)
+                       does not offset a loss in another)
+        scenario with spreads (``zkmargin.margin.span``: SPAN's intra-commodity spread charges
+                       and inter-commodity spread credits, in the published priority order):
+                       Q = sum_g max(RS * max(0, max_s loss_{g,s}) + charges_g - credits_g, RS * floor_g)
 
     Check: ``E - Q >= RS * T``; surplus = E - Q, threshold = RS * T (report decimals QD + PD + RD).
 
@@ -386,17 +394,26 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
             worst = max(range(len(losses)), key=_first_max_key(losses))  # first index on ties
             groups.append((losses, floor, worst))
         per_group = [rs * max(0, losses[worst], floor) for losses, floor, worst in groups]
+        spreads = None
+        if model.spreads:  # SPAN spread charges and credits: zkmargin.margin.span
+            used = market.instruments
+            scans = [max(0, losses[worst]) for losses, _, worst in groups]
+            spreads = evaluate_spreads(model.spreads, model.n_groups, sizes[: len(used)], [x.tier for x in used],
+                                       [x.delta for x in used], scans, market.intra_charges, market.inter_rates)
+            per_group = [max(rs * scan + charge - credit, rs * floor) for scan, charge, credit, (_, floor, _)
+                         in zip(scans, spreads.group_charges, spreads.group_credits, groups, strict=True)]
         requirement = sum(per_group)
         labels = []
         for g, (losses, floor, worst) in enumerate(groups):
             if per_group[g] == 0:
                 continue
-            what = "short option minimum" if floor > losses[worst] else f"scenario {worst + 1}"
+            what = "short option minimum" if rs * floor == per_group[g] and (floor > losses[worst] or spreads) \
+                else f"scenario {worst + 1}"
             labels.append(what if model.n_groups == 1 else f"group {g + 1}: {what}")
         extra = {"binding": groups[0][2] if model.n_groups == 1 else None, "binding_label": "; ".join(labels),
                  "scenario_losses": tuple(rs * x for losses, _, _ in groups for x in losses),
                  "floor": rs * sum(f for _, f, _ in groups),
-                 "group_requirements": tuple(per_group) if model.n_groups > 1 else ()}
+                 "group_requirements": tuple(per_group) if model.n_groups > 1 else (), "spreads": spreads}
     return _report(model, t, equity, requirement, equity - requirement, rs * t,
                    positions=tuple(position_lines), assets=tuple(asset_lines), **extra)
 

@@ -43,8 +43,9 @@ Market header (16 elements, always first; unused entries 0):
  3    epoch
  4-6  quantity, price, rate decimals (QD, PD, RD)
  7-8  n_instruments, n_assets (0 where the model has none)
- 9    n_rate_brackets K (cross, isolated, tiered)
- 10   requirement basis: initial 1, maintenance 2 (cross, isolated, tiered)
+ 9    n_rate_brackets K (cross, isolated, tiered); intra-commodity spreads (scenario with spreads)
+ 10   requirement basis: initial 1, maintenance 2 (cross, isolated, tiered); inter-commodity
+      spreads (scenario with spreads)
  11   n_tiers T (tiered); n_groups G (scenario: combined commodities, 1 = one group)
  12   n_scenarios S (scenario)
  13   short option floor: 1 on, 0 off (scenario); health formula (health: floor-weighted 0,
@@ -59,8 +60,9 @@ Market segments after the header, by model (K-1 bounds per row: the last bracket
             prices[n_A], haircuts[n_A]
 * isolated: marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K]
 * scenario: marks[n_I], risk[n_I][S] (signed), short_option_minimums[n_I] (only when the floor is
-            on), groups[n_I] (only when G > 1: each instrument's 0-based group), prices[n_A],
-            haircuts[n_A]
+            on), groups[n_I] (only when G > 1: each instrument's 0-based group), with spreads
+            (``zkmargin.margin.span``) tiers[n_I], deltas[n_I] (signed), intra_charges[n_intra],
+            inter_rates[n_inter]; prices[n_A], haircuts[n_A]
 * health:   prices[n_A], liquidation_thresholds[n_A]
 * tiered:   marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K],
             prices[n_A], tier_bounds[n_A][T-1], tier_haircuts[n_A][T]
@@ -75,7 +77,8 @@ header fixes the format version (and with it the layouts below), the kind, the v
 the sizes and the parameters; the id and the symbol lists fix which model and which slot means
 what. The commitment hashes it first (``zkmargin.encoding.commitment``), so an account committed
 under one model cannot be opened under another, and every margin circuit has it as a compile-time
-constant.
+constant. A scenario model with spreads appends ``[short_string("span-spreads"),
+*spreads.digest_elements()]`` last (``zkmargin.margin.span``).
 
 Account segments (no header; the model digest and the commitment's length fix the domain):
 
@@ -95,6 +98,7 @@ from zkmargin.field import from_signed
 
 from .decimal import format_decimal
 from .errors import SchemaError
+from .span import SPREADS_MARKER_TEXT, SpreadSpec
 
 __all__ = [
     "FORMAT_VERSION",
@@ -187,6 +191,7 @@ class VenueModel:
     requirement: str = ""
     short_option_floor: bool = False
     n_groups: int = 1
+    spreads: SpreadSpec | None = None  # scenario only: SPAN spread table (zkmargin.margin.span)
     health_formula: str = "floor-weighted"
     description: str = ""
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -254,8 +259,8 @@ class VenueModel:
             self.rate_decimals,
             self.n_instruments,
             self.n_assets,
-            self.n_rate_brackets,
-            REQUIREMENT_CODES.get(self.requirement, 0),
+            len(self.spreads.intra) if self.spreads else self.n_rate_brackets,
+            len(self.spreads.inter) if self.spreads else REQUIREMENT_CODES.get(self.requirement, 0),
             self.n_groups if self.margin_model == "scenario" else self.n_tiers,
             self.n_scenarios,
             (HEALTH_FORMULA_CODES[self.health_formula] if self.margin_model == "health"
@@ -290,6 +295,8 @@ class VenueModel:
             params["requirement"] = self.requirement
         if spec.scenarios:
             params["short_option_floor"] = self.short_option_floor
+            if self.spreads:
+                params["spreads"] = self.spreads.to_dict()
         if spec.health and self.health_formula != "floor-weighted":
             params["formula"] = self.health_formula
         doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "venue_model", "model_id": self.model_id,
@@ -337,6 +344,8 @@ class InstrumentData:
     risk_array: tuple[int, ...] = ()
     short_option_minimum: int = 0
     group: int = 0
+    tier: int = 0  # scenario with spreads: the delta tier
+    delta: int = 0  # scenario with spreads: composite delta per unit (rate decimals, signed)
 
 
 @dataclass(frozen=True)
@@ -367,6 +376,8 @@ class Market:
     instruments: tuple[InstrumentData, ...]
     assets: tuple[AssetData, ...]
     description: str = ""
+    intra_charges: tuple[int, ...] = ()  # scenario with spreads: charge per intra spread (price)
+    inter_rates: tuple[int, ...] = ()  # scenario with spreads: credit rate per inter spread (rate)
 
     def to_field_elements(self, model: VenueModel) -> list[int]:
         """The market vector (module docstring): header, then the model's segments, zero-padded.
@@ -398,6 +409,11 @@ class Market:
                 seg["short_option_minimums"] = [x.short_option_minimum if x else 0 for x in ins]
             if model.n_groups > 1:
                 seg["groups"] = [x.group if x else 0 for x in ins]
+            if model.spreads:
+                seg["tiers"] = [x.tier if x else 0 for x in ins]
+                seg["deltas"] = [from_signed(x.delta) if x else 0 for x in ins]
+                seg["intra_charges"] = list(self.intra_charges)
+                seg["inter_rates"] = list(self.inter_rates)
         if spec.assets:
             seg["prices"] = [a.price if a else 0 for a in ast]
         if spec.haircuts:
@@ -429,6 +445,9 @@ class Market:
                     d["short_option_minimum"] = format_decimal(x.short_option_minimum, pd)
                 if model.n_groups > 1:
                     d["group"] = x.group
+                if model.spreads:
+                    d["tier"] = x.tier
+                    d["delta"] = format_decimal(x.delta, rd)
             instruments.append(d)
         assets = []
         for a in self.assets:
@@ -448,6 +467,9 @@ class Market:
             doc["instruments"] = instruments
         if spec.assets:
             doc["assets"] = assets
+        if model.spreads:
+            doc["spreads"] = {"intra_charges": [format_decimal(c, pd) for c in self.intra_charges],
+                              "inter_rates": [format_decimal(r, rd) for r in self.inter_rates]}
         return doc
 
 
@@ -593,6 +615,9 @@ def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
             out.append(("short_option_minimums", (n_i,)))
         if model.n_groups > 1:
             out.append(("groups", (n_i,)))
+        if model.spreads:
+            out += [("tiers", (n_i,)), ("deltas", (n_i,)), ("intra_charges", (len(model.spreads.intra),)),
+                    ("inter_rates", (len(model.spreads.inter),))]
     if spec.assets:
         out.append(("prices", (n_a,)))
     if spec.haircuts:
@@ -644,6 +669,9 @@ def model_digest(model: VenueModel) -> int:
         values.append(PER_SYMBOL_DECIMALS_MARKER)
         for decimals in (model.instrument_decimals, model.asset_decimals):
             values += [len(decimals), *decimals]
+    if model.spreads:
+        # The spread table (zkmargin.margin.span) after its own marker, for the same reason.
+        values += [short_string(SPREADS_MARKER_TEXT), *model.spreads.digest_elements()]
     return hash_vector(TAG_MODEL, values)
 
 

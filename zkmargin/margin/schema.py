@@ -31,6 +31,14 @@ Venue model (``kind: "venue_model"``)::
   largest) and with base <= its decimals + price; amounts of that asset are read at its decimals
   and may reach 2**128 base units (``zkmargin.margin.limits.WIDE_AMOUNT_BITS``).
 
+  SPAN spreads (scenario): ``"parameters": {..., "spreads": {"tier_groups": [0, 0, 1], "intra":
+  [{"tiers": [0, 1]}, ...], "inter": [{"groups": [0, 1], "ratios": [2, 1], "sides": ["A", "B"]},
+  ...]}}``: delta tiers and spreads in priority order (``zkmargin.margin.span`` states the rules;
+  rate decimals <= 4). The market data then gives every instrument "tier" (a JSON integer, a tier
+  of the instrument's group) and "delta" (signed, at rate decimals, |delta| < 2**20), and a
+  top-level ``"spreads": {"intra_charges": [prices], "inter_rates": [rates in [0, 1]]}``, one per
+  spread of the model, in its order.
+
 Market data (``kind: "market"``), one entry per model symbol, in any order::
 
     {"version": 1, "kind": "market", "venue": "zkmargin-demo", "model_id": "demo-cross", "epoch": 42,
@@ -109,6 +117,7 @@ from .model import (
     TierBracket,
     VenueModel,
 )
+from .span import DELTA_BITS, parse_spread_spec
 
 __all__ = ["load_model", "load_market", "load_portfolio", "write_document", "Source"]
 
@@ -213,7 +222,7 @@ _OPTIONAL_SIZE_KEYS = {"scenario": ("n_groups",)}
 _PARAM_KEYS = {"cross": ("requirement",), "isolated": ("requirement",), "tiered": ("requirement",),
                "scenario": ("short_option_floor",), "health": ()}
 #: Parameters a model may give: health formula (floor-weighted).
-_OPTIONAL_PARAM_KEYS = {"health": ("formula",)}
+_OPTIONAL_PARAM_KEYS = {"health": ("formula",), "scenario": ("spreads",)}
 
 
 def load_model(src: Source) -> VenueModel:
@@ -292,7 +301,10 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0), n_groups=sizes.get("n_groups", 1),
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
         asset_decimals=asset_decimals,
-        requirement=requirement, short_option_floor=floor, health_formula=formula, description=doc.description(d),
+        requirement=requirement, short_option_floor=floor, health_formula=formula,
+        spreads=(parse_spread_spec(doc, pdict["spreads"], "parameters.spreads", sizes.get("n_groups", 1), rd)
+                 if "spreads" in pdict else None),
+        description=doc.description(d),
     )
 
 
@@ -347,7 +359,7 @@ def _parse_market(doc: _Doc, v: Any, model: VenueModel) -> Market:
     required = ("version", "kind", "venue", "model_id", "epoch")
     lists = (("instruments",) if spec.instruments else ()) + (("assets",) if spec.assets else ())
     doc.start(v, "market")
-    d = doc.as_obj(v, "", required + lists, ("description",),
+    d = doc.as_obj(v, "", required + lists + (("spreads",) if model.spreads else ()), ("description",),
                    why=_absent(model.margin_model, ("instruments", "assets")))
     if d["venue"] != model.venue:
         raise doc.fail("venue", f"{show_value(d['venue'])} is not the model's venue {show_value(model.venue)}")
@@ -358,8 +370,19 @@ def _parse_market(doc: _Doc, v: Any, model: VenueModel) -> Market:
                              lambda x, p: _instrument(doc, x, p, model)) if spec.instruments else ()
     assets = _by_symbol(doc, d, "assets", model.assets,
                         lambda x, p: _asset(doc, x, p, model)) if spec.assets else ()
+    charges: tuple[int, ...] = ()
+    rates: tuple[int, ...] = ()
+    if model.spreads:  # the day's spread rates, one per spread of the model's table, in its order
+        sp = doc.as_obj(d["spreads"], "spreads", ("intra_charges", "inter_rates"))
+        for key, n in (("intra_charges", len(model.spreads.intra)), ("inter_rates", len(model.spreads.inter))):
+            if len(doc.as_list(sp[key], f"spreads.{key}")) != n:
+                raise doc.fail(f"spreads.{key}", f"expected {n} values (one per spread of the model), "
+                                                 f"got {len(sp[key])}")
+        charges = tuple(doc.dec(c, f"spreads.intra_charges[{k}]", model.price_decimals, bits=PRICE_BITS)
+                        for k, c in enumerate(sp["intra_charges"]))
+        rates = tuple(_rate(doc, r, f"spreads.inter_rates[{k}]", model) for k, r in enumerate(sp["inter_rates"]))
     return Market(venue=d["venue"], model_id=d["model_id"], epoch=epoch, instruments=instruments, assets=assets,
-                  description=doc.description(d))
+                  description=doc.description(d), intra_charges=charges, inter_rates=rates)
 
 
 def _by_symbol(doc: _Doc, d: dict[str, Any], key: str, symbols: tuple[str, ...],
@@ -433,6 +456,8 @@ def _instrument(doc: _Doc, x: Any, path: str, model: VenueModel) -> InstrumentDa
         keys += ("short_option_minimum",)
     if spec.scenarios and model.n_groups > 1:
         keys += ("group",)
+    if model.spreads:
+        keys += ("tier", "delta")
     e = doc.as_obj(x, path, keys, why=lambda k: f" (not used by the {model.margin_model} model"
                 + (" without the short option floor)" if k == "short_option_minimum"
                    else " with one scenario group)" if k == "group" else ")"))
@@ -462,8 +487,15 @@ def _instrument(doc: _Doc, x: Any, path: str, model: VenueModel) -> InstrumentDa
             som = doc.dec(e["short_option_minimum"], f"{path}.short_option_minimum", model.price_decimals,
                           bits=PRICE_BITS)
     group = doc.as_int(e["group"], f"{path}.group", 0, model.n_groups - 1) if "group" in e else 0
+    tier = delta = 0
+    if model.spreads:  # the tier's group is the instrument's (zkmargin.margin.span)
+        tier = doc.as_int(e["tier"], f"{path}.tier", 0, model.spreads.n_tiers - 1)
+        if model.spreads.tier_groups[tier] != group:
+            raise doc.fail(f"{path}.tier", f"tier {tier} belongs to group {model.spreads.tier_groups[tier]}, "
+                                           f"the instrument to group {group}")
+        delta = doc.dec(e["delta"], f"{path}.delta", model.rate_decimals, signed=True, bits=DELTA_BITS)
     return InstrumentData(symbol=e["symbol"], mark=mark, rate_brackets=brackets, risk_array=risk,
-                          short_option_minimum=som, group=group)
+                          short_option_minimum=som, group=group, tier=tier, delta=delta)
 
 
 def _asset(doc: _Doc, x: Any, path: str, model: VenueModel) -> AssetData:
