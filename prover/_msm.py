@@ -36,6 +36,7 @@ from numba import njit, prange
 
 from zkmargin._numba_field import (
     DISABLE_JIT,
+    adc,
     fe_add,
     fe_dbl,
     fe_eq,
@@ -49,12 +50,19 @@ from zkmargin._numba_field import (
     fe_store,
     fe_sub,
     fe_zero,
+    mac,
+    sbb,
 )
+from zkmargin.field import Q
+
+from . import _glv
 
 __all__ = [
     "SCALAR_BITS",
     "choose_window",
     "signed_digits",
+    "glv_digits",
+    "choose_glv",
     "classify_scalars",
     "msm",
     "msm_pippenger",
@@ -278,15 +286,138 @@ def signed_digits(scalars, idx, c, digits):
             digits[w, j] = d
 
 
+@njit(cache=True)
+def _glv_split(k0, k1, k2, k3, K):
+    """GLV halves of k < r (``_glv.split``, the same arithmetic on limbs): (|k1| lo, hi, k1 < 0,
+    |k2| lo, hi, k2 < 0). ``K`` = ``_glv.KERNEL_CONSTS``.
+
+    c1 = (k * G1 + 2^255) >> 256 (< 2^64), c2 = (k * G2 + 2^255) >> 256 (< 2^127); the halves
+    k - c1*A1 - c2*A2 and c1*(-B1) - c2*B2 are below 2^127 in size, so they are computed mod 2^128
+    and read as two's complement.
+    """
+    zero = np.uint64(0)
+    # c1: limb 4 of k * (K0, K1) + 2^255
+    t0, cy = mac(k0, K[0], zero, zero)
+    t1, cy = mac(k1, K[0], zero, cy)
+    t2, cy = mac(k2, K[0], zero, cy)
+    t3, cy = mac(k3, K[0], zero, cy)
+    t4 = cy
+    t1, cy = mac(k0, K[1], t1, zero)
+    t2, cy = mac(k1, K[1], t2, cy)
+    t3, cy = mac(k2, K[1], t3, cy)
+    t4, cy = mac(k3, K[1], t4, cy)
+    t3, cy = adc(t3, np.uint64(1) << np.uint64(63), zero)
+    c1, _ = adc(t4, zero, cy)
+    # c2: limbs 4, 5 of k * (K2, K3, K4) + 2^255
+    t0, cy = mac(k0, K[2], zero, zero)
+    t1, cy = mac(k1, K[2], zero, cy)
+    t2, cy = mac(k2, K[2], zero, cy)
+    t3, cy = mac(k3, K[2], zero, cy)
+    t4 = cy
+    t1, cy = mac(k0, K[3], t1, zero)
+    t2, cy = mac(k1, K[3], t2, cy)
+    t3, cy = mac(k2, K[3], t3, cy)
+    t4, cy = mac(k3, K[3], t4, cy)
+    t5 = cy
+    t2, cy = mac(k0, K[4], t2, zero)
+    t3, cy = mac(k1, K[4], t3, cy)
+    t4, cy = mac(k2, K[4], t4, cy)
+    t5, cy = mac(k3, K[4], t5, cy)
+    t3, cy = adc(t3, np.uint64(1) << np.uint64(63), zero)
+    c2lo, cy = adc(t4, zero, cy)
+    c2hi, _ = adc(t5, zero, cy)
+    # k1 = k - c1*A1 - c2*A2 (mod 2^128)
+    p0, p1 = mac(c1, K[5], zero, zero)
+    q0, h = mac(c2lo, K[6], zero, zero)
+    x, _ = mac(c2lo, K[7], h, zero)
+    q1, _ = mac(c2hi, K[6], x, zero)
+    d0, b = sbb(k0, p0, zero)
+    d1, _ = sbb(k1, p1, b)
+    d0, b = sbb(d0, q0, zero)
+    d1, _ = sbb(d1, q1, b)
+    # k2 = c1*(-B1) - c2*B2 (mod 2^128)
+    e0, h = mac(c1, K[8], zero, zero)
+    e1, _ = mac(c1, K[9], h, zero)
+    f0, h = mac(c2lo, K[10], zero, zero)
+    f1, _ = mac(c2hi, K[10], h, zero)
+    g0, b = sbb(e0, f0, zero)
+    g1, _ = sbb(e1, f1, b)
+    n1 = d1 >> np.uint64(63)
+    if n1:
+        d0, b = sbb(zero, d0, zero)
+        d1, _ = sbb(zero, d1, b)
+    n2 = g1 >> np.uint64(63)
+    if n2:
+        g0, b = sbb(zero, g0, zero)
+        g1, _ = sbb(zero, g1, b)
+    return d0, d1, n1, g0, g1, n2
+
+
+@njit(cache=True)
+def _digits128(lo, hi, neg, c, digits, col):
+    """Signed c-bit digits of the 128-bit magnitude (lo, hi) into digits[:, col], negated if ``neg``."""
+    W = digits.shape[0]
+    mask = np.uint64((1 << c) - 1)
+    half = 1 << (c - 1)
+    full = 1 << c
+    carry = 0
+    for w in range(W):
+        o = w * c
+        sh = o & 63
+        v = np.uint64(0)
+        if o < 64:
+            v = lo >> np.uint64(sh)
+            if sh + c > 64:
+                v |= hi << np.uint64(64 - sh)
+        elif o < 128:
+            v = hi >> np.uint64(sh)
+        d = np.int64(v & mask) + carry
+        if d > half:
+            d -= full
+            carry = 1
+        else:
+            carry = 0
+        digits[w, col] = -d if neg else d
+
+
 @njit(cache=True, parallel=True)
-def msm_pippenger(bases, idx, digits, c, out):
-    """Window sums of Pippenger's method: out[w] = sum_j digits[w, j] * bases[idx[j]] (XYZZ).
+def glv_digits(scalars, idx, c, consts, digits):
+    """GLV form of scalars[idx[j]] (G1): digits[:, 2j] are the signed c-bit digits of k1 and
+    digits[:, 2j+1] those of k2 (k = k1 + k2 * lambda mod r, see ``_glv``), a negative half's
+    digits negated; each digit in [-2^(c-1), 2^(c-1)]. ``digits`` has ``_glv.glv_windows(c)`` rows,
+    ``consts`` is ``_glv.KERNEL_CONSTS``. Column 2j goes with the base, 2j+1 with phi(base).
+    """
+    for j in prange(idx.shape[0]):
+        i = idx[j]
+        a0, a1, na, b0, b1, nb = _glv_split(scalars[i, 0], scalars[i, 1], scalars[i, 2], scalars[i, 3], consts)
+        _digits128(a0, a1, na, c, digits, 2 * j)
+        _digits128(b0, b1, nb, c, digits, 2 * j + 1)
+
+
+@njit(cache=True)
+def _load_base(bases, idx, j, glv, endo):
+    """The affine point of digit column j: bases[idx[j]], or with ``glv`` (columns in pairs)
+    bases[idx[j // 2]] for even j and phi(bases[idx[j // 2]]) = (beta x, y) for odd j, beta =
+    ``endo[0, 0]`` (loaded here: parfors cannot pass an Fq2 tuple into a prange body)."""
+    if glv:
+        x, y = _load_affine(bases, idx[j >> 1])
+        if j & 1:
+            x = fe_mul(x, fe_load(endo, 0, 0))
+        return x, y
+    return _load_affine(bases, idx[j])
+
+
+@njit(cache=True, parallel=True)
+def msm_pippenger(bases, idx, digits, c, glv, endo, out):
+    """Window sums of Pippenger's method: out[w] = sum_j digits[w, j] * P_j (XYZZ), where P_j is
+    bases[idx[j]], or with ``glv`` = 1 the GLV pairs of :func:`glv_digits` (P_2j = bases[idx[j]],
+    P_2j+1 its image under phi: x times beta = ``endo[0, 0]``, Montgomery; G1 only).
 
     Windows run in parallel; each owns 2^(c-1) buckets (bucket b holds digit magnitude b + 1,
     negative digits add the negated point) reduced by the running-sum trick.
     """
     W = digits.shape[0]
-    m = idx.shape[0]
+    m = digits.shape[1]
     nb = 1 << (c - 1)
     for w in prange(W):
         buckets = np.zeros((nb, 4) + bases.shape[2:], dtype=np.uint64)
@@ -294,7 +425,7 @@ def msm_pippenger(bases, idx, digits, c, out):
             d = digits[w, j]
             if d == 0:
                 continue
-            x, y = _load_affine(bases, idx[j])
+            x, y = _load_base(bases, idx, j, glv, endo)
             if d < 0:
                 y = fe_neg(y)
                 b = -d - 1
@@ -340,16 +471,17 @@ def _flush(baff, bat_b, bat_p, bat_den, bat_pre, bat_dbl, cnt):
 
 
 @njit(cache=True, parallel=True)
-def msm_pippenger_affine(bases, idx, digits, c, batch, out):
-    """Like :func:`msm_pippenger`, with affine buckets updated in batches of ``batch`` additions
-    sharing one inversion (about 6 products per addition instead of 10 for a mixed XYZZ one).
+def msm_pippenger_affine(bases, idx, digits, c, batch, glv, endo, out):
+    """Like :func:`msm_pippenger` (``glv``, ``endo`` as there), with affine buckets updated in
+    batches of ``batch`` additions sharing one inversion (about 6 products per addition instead
+    of 10 for a mixed XYZZ one).
 
     A point whose bucket already has an addition pending in the current batch goes to that
     bucket's XYZZ overflow accumulator instead (so repeated digits never stall a batch); an
     empty bucket just takes the point; P + (-P) empties the bucket; P + P is a tangent step.
     """
     W = digits.shape[0]
-    m = idx.shape[0]
+    m = digits.shape[1]
     nb = 1 << (c - 1)
     elem = bases.shape[2:]
     for w in prange(W):
@@ -368,7 +500,7 @@ def msm_pippenger_affine(bases, idx, digits, c, batch, out):
             d = digits[w, j]
             if d == 0:
                 continue
-            x2, y2 = _load_affine(bases, idx[j])
+            x2, y2 = _load_base(bases, idx, j, glv, endo)
             if d < 0:
                 y2 = fe_neg(y2)
                 b = -d - 1
@@ -468,20 +600,29 @@ def _threads() -> int:
     return 1 if DISABLE_JIT else max(1, numba.get_num_threads())
 
 
-def choose_window(m: int, threads: int | None = None) -> int:
-    """Pippenger window c minimising ceil(W/threads) * (10*m + 14*2^c) with W = ceil(255/c).
+def _window_cost(m: int, c: int, t: int, glv: bool) -> int:
+    """Field products of a Pippenger MSM of m full-size scalars, per thread (windows in parallel):
+    ceil(W/t) * (10 * points + 14 * 2^c). The weights are the products of a mixed addition
+    (accumulation) and of the two full additions per bucket (reduction); with GLV there are 2m
+    points in W = ceil(128/c) windows, and the phi half costs one more product (beta * x)."""
+    if glv:
+        return -(-_glv.glv_windows(c) // t) * (21 * m + 14 * (1 << c))
+    w = -(-255 // c)
+    return -(-w // t) * (10 * m + 14 * (1 << c))
 
-    The weights are the field products of a mixed addition (accumulation) and of the two full
-    additions per bucket (reduction); c is capped at 16 so buckets stay in the L2 cache.
-    """
+
+def choose_window(m: int, threads: int | None = None, glv: bool = False) -> int:
+    """Pippenger window c in [2, 16] minimising :func:`_window_cost`; c is capped at 16 so that
+    buckets stay near the L2 cache."""
     t = threads or _threads()
-    best_c, best = 1, None
-    for c in range(2, 17):
-        w = -(-255 // c)
-        cost = -(-w // t) * (10 * m + 14 * (1 << c))
-        if best is None or cost < best:
-            best_c, best = c, cost
-    return best_c
+    return min(range(2, 17), key=lambda c: (_window_cost(m, c, t, glv), c))
+
+
+def choose_glv(m: int, threads: int | None = None) -> tuple[bool, int]:
+    """(use GLV, window) for a G1 MSM of m full-size scalars: GLV when its best cost is lower."""
+    t = threads or _threads()
+    c0, c1 = choose_window(m, t), choose_window(m, t, glv=True)
+    return (_window_cost(m, c1, t, True) < _window_cost(m, c0, t, False)), (c0, c1)
 
 
 def msm(
@@ -490,13 +631,15 @@ def msm(
     affine: bool = True,
     c: int | None = None,
     batch: int | None = None,
+    glv: bool | None = None,
 ) -> np.ndarray:
     """sum scalars[i] * bases[i] as one XYZZ point (array of shape (4, ...) Montgomery).
 
     ``bases``: affine array (G1 (n, 2, 4) or G2 (n, 2, 2, 4)), infinity = (0, 0);
     ``scalars``: (n, 4) uint64, normal form, < r. Inputs are trusted (``kernels`` validates).
     ``affine`` selects batch-affine buckets (default) or XYZZ buckets; ``c`` and ``batch``
-    override the window and batch sizes (tests use tiny ones to force bucket collisions).
+    override the window and batch sizes (tests use tiny ones to force bucket collisions);
+    ``glv`` forces the GLV split on (G1 only) or off (default: :func:`choose_glv` decides).
     """
     n = scalars.shape[0]
     elem = bases.shape[2:]
@@ -513,19 +656,40 @@ def msm(
         sum_points(bases, ones, partial)
         _sum_xyzz(partial, parts, 0)
     if big.size:
-        c = c or choose_window(big.size)
-        W = -(-255 // c)
-        digits = np.empty((W, big.size), dtype=np.int32)
-        signed_digits(scalars, big, c, digits)
+        g1 = len(elem) == 1
+        if glv is None:
+            glv = g1 and choose_glv(big.size)[0]
+        elif glv and not g1:
+            raise ValueError("msm: GLV is implemented for G1 only")
+        c = c or choose_window(big.size, glv=glv)
+        if glv:
+            W = _glv.glv_windows(c)
+            digits = np.empty((W, 2 * big.size), dtype=np.int32)
+            glv_digits(scalars, big, c, _glv.KERNEL_CONSTS, digits)
+            endo = _BETA_MONT
+        else:
+            W = -(-255 // c)
+            digits = np.empty((W, big.size), dtype=np.int32)
+            signed_digits(scalars, big, c, digits)
+            endo = _NO_ENDO[len(elem)]
         wins = np.empty((W, 4) + elem, dtype=np.uint64)
         if affine:
-            msm_pippenger_affine(bases, big, digits, c, batch or choose_batch(c, big.size), wins)
+            msm_pippenger_affine(bases, big, digits, c, batch or choose_batch(c, digits.shape[1]), int(glv), endo,
+                                 wins)
         else:
-            msm_pippenger(bases, big, digits, c, wins)
+            msm_pippenger(bases, big, digits, c, int(glv), endo, wins)
+        del digits
         _combine_windows(wins, c, parts, 1)
     out = np.empty((1, 4) + elem, dtype=np.uint64)
     _sum_xyzz(parts, out, 0)
     return out[0]
+
+
+#: beta (``_glv.BETA``) in Montgomery form as a (1, 1, 4) array: the ``endo`` argument of the
+#: bucket kernels on G1 with GLV; zero arrays of each group's shape when GLV is off.
+_BETA_MONT = np.array([((_glv.BETA << 256) % Q >> (64 * i)) & ((1 << 64) - 1) for i in range(4)],
+                      dtype=np.uint64).reshape(1, 1, 4)
+_NO_ENDO = {1: np.zeros((1, 1, 4), dtype=np.uint64), 2: np.zeros((1, 1, 2, 4), dtype=np.uint64)}
 
 
 # --- fixed-base multiplication ---------------------------------------------------------------

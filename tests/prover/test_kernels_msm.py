@@ -14,7 +14,7 @@ np = pytest.importorskip("numpy")
 from zkmargin import curve  # noqa: E402
 from zkmargin._numba_field import fe_neg  # noqa: E402
 from zkmargin.field import Q, R  # noqa: E402
-from zkmargin.prover import _msm, _naive, kernels  # noqa: E402
+from zkmargin.prover import _glv, _msm, _naive, kernels  # noqa: E402
 
 JIT = not numba.config.DISABLE_JIT
 G1 = curve.G1_GENERATOR
@@ -47,10 +47,11 @@ def _check(group: int, points: list, scalars: list[int], naive: bool = True, **o
     assert msm(bases, scalars) == expected
     s = kernels.scalars_to_array(scalars)
     for affine in (True, False):
-        res = _msm.msm(bases, s, affine=affine, **overrides)
-        out = kernels._result_point(res, group)
-        got = (kernels.g1_points_from_array if group == 1 else kernels.g2_points_from_array)(out)[0]
-        assert got == expected, (affine, overrides)
+        for glv in ((False, True) if group == 1 else (False,)):  # GLV split: G1 only
+            res = _msm.msm(bases, s, affine=affine, glv=glv, **overrides)
+            out = kernels._result_point(res, group)
+            got = (kernels.g1_points_from_array if group == 1 else kernels.g2_points_from_array)(out)[0]
+            assert got == expected, (affine, glv, overrides)
 
 
 # --- XYZZ formulas --------------------------------------------------------------------------
@@ -178,9 +179,11 @@ def test_msm_large_against_discrete_log(group: int, n: int) -> None:
     assert msm(bases, ss) == expected
     assert msm(bases, kernels.scalars_to_array(ss)) == expected
     for affine in (True, False):
-        res = kernels._result_point(_msm.msm(bases, kernels.scalars_to_array(ss), affine=affine), group)
-        got = (kernels.g1_points_from_array if group == 1 else kernels.g2_points_from_array)(res)[0]
-        assert got == expected
+        for glv in ((False, True) if group == 1 else (False,)):
+            res = _msm.msm(bases, kernels.scalars_to_array(ss), affine=affine, glv=glv)
+            got = (kernels.g1_points_from_array if group == 1 else kernels.g2_points_from_array)(
+                kernels._result_point(res, group))[0]
+            assert got == expected
 
 
 def test_signed_digits_reconstruct() -> None:
@@ -196,6 +199,63 @@ def test_signed_digits_reconstruct() -> None:
         assert digits.min() > -(1 << (c - 1)) and digits.max() <= 1 << (c - 1)
         for j, v in enumerate(vals):
             assert sum(int(digits[w, j]) << (c * w) for w in range(W)) == v
+
+
+def _phi(p):
+    return (_glv.BETA * p[0] % Q, p[1])
+
+
+def test_msm_glv_endomorphism_cases() -> None:
+    """GLV on G1 where the two halves meet: bases P, phi(P), -phi(P), phi^2(P) with scalars whose
+    halves land in the same buckets (doubling and cancellation between a base and an image),
+    lambda, r - lambda, lambda^2 and scalars near 2^127 (the halves' bound), tiny windows."""
+    p, q = _points(1, 2)
+    lam = _glv.LAMBDA
+    pts = [p, _phi(p), curve.g1_neg(_phi(p)), _phi(_phi(p)), q]
+    for scalars in ([lam, 1 + 1, 2, 3, 4], [2 * lam % R, 2, 2, 2 * lam * lam % R, R - lam],
+                    [R - lam, lam, lam, R - 1, (1 << 127) - 1], [(1 << 127) + 1, 1 << 126, R - (1 << 126), 7, 9]):
+        for c, batch in ((2, 2), (3, 3), (5, 4)):
+            _check(1, pts, scalars, naive=False, c=c, batch=batch)
+    _check(1, pts, [lam, lam, lam, lam, lam], naive=False)
+
+
+def test_msm_glv_g2_refused() -> None:
+    bases = kernels.g2_points_to_array(list(_points(2, 1)))
+    with pytest.raises(ValueError, match="G1 only"):
+        _msm.msm(bases, kernels.scalars_to_array([12345]), glv=True)
+
+
+def test_glv_digits_kernel_against_twin() -> None:
+    """glv_digits (numba) == glv_digits_reference (Python ints) on edge and random scalars, and
+    its columns recombine to k = k1 + k2 * lambda mod r (through a subset idx, as msm passes)."""
+    rng = random.Random(21)
+    lam = _glv.LAMBDA
+    vals = [0, 1, 2, R - 1, R - 2, R // 2, lam, R - lam, lam * lam % R, (1 << 127) - 1, 1 << 127, (1 << 128) - 1,
+            1 << 253, _glv.A2, _glv.A1]
+    vals += [rng.randrange(R) for _ in range(200 if JIT else 10)]
+    for b in (_glv.B2, -_glv.B1):  # where the kernel's rounding of k * b / r is tight
+        k = ((2 * (b // 3) + 1) * R) // (2 * b)
+        vals += [k - 1, k, k + 1]
+    s = kernels.scalars_to_array(vals)
+    idx = np.arange(len(vals) - 1, -1, -2)  # reversed, every other one
+    sub = [vals[i] for i in idx]
+    for c in ([2, 3, 7, 11, 13, 16] if JIT else [5, 16]):
+        digits = np.zeros((_glv.glv_windows(c), 2 * len(idx)), dtype=np.int32)
+        _msm.glv_digits(s, idx, c, _glv.KERNEL_CONSTS, digits)
+        assert digits.tolist() == _glv.glv_digits_reference(sub, c), c
+        for j, k in enumerate(sub):
+            k1, k2 = (sum(int(digits[w, 2 * j + h]) << (c * w) for w in range(digits.shape[0])) for h in (0, 1))
+            assert (k1 + k2 * lam) % R == k
+
+
+def test_choose_glv() -> None:
+    """The cost model picks GLV where halving the windows outweighs doubling the points (small and
+    middle sizes on two threads) and its windows hold the halves (c * W >= 128)."""
+    use, (c0, c1) = _msm.choose_glv(1 << 16, 2)
+    assert use and 2 <= c1 <= 16 and c1 * _glv.glv_windows(c1) >= 128
+    for m in (1, 100, 1 << 20):
+        use, (c0, c1) = _msm.choose_glv(m, 2)
+        assert use == (_msm._window_cost(m, c1, 2, True) < _msm._window_cost(m, c0, 2, False))
 
 
 def test_choose_window_and_batch() -> None:
