@@ -25,7 +25,8 @@ _PROBES: dict[str, tuple[tuple[str, str], ...]] = {
     "setup": (("zkmargin.prover._msm", "_fixed_base_affine"), ("zkmargin.prover._msm", "_table_rows")),
     "prover": (
         ("zkmargin._numba_field", "sparse_matvec"),
-        ("zkmargin.prover._ntt", "dit_from_bitrev"),
+        ("zkmargin.prover._ntt", "_stage"),
+        ("zkmargin.prover._ntt", "_local_blocks"),
         ("zkmargin.prover._msm", "msm_pippenger_affine"),
         ("zkmargin.prover._msm", "signed_digits"),
     ),
@@ -108,6 +109,10 @@ def _warm_prover() -> None:
         write_wtns(w, wtns)
         pk2, w2 = _read_for_prove(zkey, wtns)
         _step("prover", "prover kernels", lambda: prove(pk2, w2, None, timings=PhaseTimings()))
+    # a domain above the NTT's cache-local block size: the global stages (a tiny circuit stays below)
+    from zkmargin.prover import _ntt, kernels
+
+    _step("prover", "wide NTT", lambda: kernels.odd_coset_values(kernels.fr_to_array([1] * (2 << _ntt.LOCAL_LOG))))
 
 
 def _warm_verifier() -> None:
