@@ -378,3 +378,51 @@ def test_lying_spread_count_fails(scope):
     w = list(w)
     w[wire] += 1
     assert scope in violated(cs, w)
+
+
+def test_spreads_at_the_bounds_circuit_equals_engine():
+    """Spread inputs at the top of their ranges: sizes +-(2**63 - 1), deltas +-(2**20 - 1), risk
+    arrays +-(2**64 - 1), charges 2**64 - 1 or 1, credit rates 100 %, ratios 1, 3 and 255, four
+    instruments per group (tier deltas near 2**85), the floor on. Unhedged, every account fails
+    (the scan risk exceeds any collateral); hedged (losses cancelling, one tier long and one short)
+    the largest passing threshold passes and the next fails. The circuit agrees with the engine
+    each time: nothing wraps around."""
+    from zkmargin.margin.limits import PRICE_BITS, RISK_BITS, SIZE_BITS
+    from zkmargin.margin.model import AssetData, InstrumentData, Market
+
+    base = small_model("scenario", sizes={"n_instruments": 8, "n_assets": 1, "n_scenarios": 2}, n_symbols=(8, 1))
+    doc = base.to_dict()
+    doc["sizes"]["n_groups"] = 2
+    doc["parameters"]["spreads"] = {"tier_groups": [0, 0, 1, 1], "intra": [{"tiers": [0, 1]}, {"tiers": [2, 3]}],
+                                    "inter": [{"groups": [0, 1], "ratios": [1, 3], "sides": ["A", "B"]},
+                                              {"groups": [1, 0], "ratios": [255, 1], "sides": ["A", "A"]}]}
+    model = load_model(doc)
+    top_s, top_d = (1 << SIZE_BITS) - 1, (1 << DELTA_BITS) - 1
+    top_r, top_p = (1 << RISK_BITS) - 1, (1 << PRICE_BITS) - 1
+    rng = random.Random("spreads-at-the-bounds")
+    seen, formed = set(), set()
+    for hedged in (False, False, True, True):
+        ins, positions = [], []
+        for i, sym in enumerate(model.instruments):
+            g = i // 4
+            risk = (top_r, -top_r) if hedged else (rng.choice((top_r, -top_r)), rng.choice((top_r, -top_r)))
+            size = (top_s if i % 2 == 0 else -top_s) if hedged else rng.choice((top_s, -top_s))
+            delta = top_d if hedged else rng.choice((top_d, -top_d))
+            ins.append(InstrumentData(sym, top_p, risk_array=risk, short_option_minimum=top_p if not hedged else 0,
+                                      group=g, tier=2 * g + i % 2, delta=delta))
+            positions.append(Position(sym, size, top_p))
+        charge = 1 if hedged else top_p
+        market = Market(model.venue, model.model_id, 1, tuple(ins), (AssetData("A0", top_p, 0),),
+                        intra_charges=(charge, charge), inter_rates=(model.rate_scale, model.rate_scale))
+        pf = Portfolio(model.model_id, tuple(positions), (Holding("A0", top_p),))
+        market, pf = revalidate(model, market, pf)
+        rep = evaluate(model, market, pf, 0)
+        assert rep.spreads is not None
+        formed |= {kind for kind, counts in (("intra", rep.spreads.intra_counts), ("inter", rep.spreads.inter_counts))
+                   if any(counts)}
+        t = max(0, rep.surplus // model.rate_scale)
+        for thr in (t, t + 1):
+            passes = evaluate(model, market, pf, thr).passes
+            seen.add(passes)
+            assert witness_passes(assignment_for(model, market, pf, SALT, thr, CONTEXT)) is passes, rep.explain()
+    assert seen == {True, False} and formed == {"intra", "inter"}
