@@ -19,9 +19,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from zkmargin.benchmarks.prover_bench import work_folder
 
 INPUT = {
     "threshold": "1000", "asset_prices": ["2000"], "haircuts": ["500"], "marks": ["100"], "rates": ["1000"],
@@ -47,14 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     exe = shutil.which("zkmargin")
     if exe is None:
         raise SystemExit("zkmargin is not on PATH (pip install -e '.[prover]')")
-    tmp = None
-    if a.workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="zkmargin-cli-bench-")
-        d = Path(tmp.name)
-    else:
-        d = a.workdir
-        d.mkdir(parents=True, exist_ok=True)
-    try:
+    with work_folder(a.workdir, "zkmargin-cli-bench-") as d:
         (d / "input.json").write_text(json.dumps(INPUT))
         print(_run([exe, "compile", "cross-simple", *PARAMS, "-o", "c.r1cs"], d)[1].rstrip())
         print(_run([exe, "setup", "c.r1cs", "--zkey", "c.zkey", "--vk", "vk.json"], d)[1].rstrip())
@@ -74,9 +68,6 @@ def main(argv: list[str] | None = None) -> int:
               f"({', '.join(f'{w:.2f}' for w in walls)}); load {load0:.1f}/{load1:.1f}, {os.cpu_count()} CPUs")
         vw = [_run(verify, d)[0] for _ in range(a.repeat)]
         print(f"zkmargin verify wall: median {statistics.median(vw):.2f}s ({', '.join(f'{w:.2f}' for w in vw)})")
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
     return 0
 
 

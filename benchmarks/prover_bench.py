@@ -71,6 +71,7 @@ __all__ = [
     "find_snarkjs",
     "SNARKJS_SCRIPT",
     "BENCH_HELP",
+    "work_folder",
 ]
 
 #: The prover phases reported per size, in order (``zkmargin.prover.fast``'s names).
@@ -411,6 +412,17 @@ def _worker(argv: list[str], name: str, log_path: Path, env: dict[str, str] | No
         w.close()
 
 
+@contextmanager
+def work_folder(workdir: Path | None, prefix: str) -> Iterator[Path]:
+    """``workdir`` (created if needed, kept afterwards), or a new temporary folder removed afterwards."""
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        yield Path(workdir)
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp)
+
+
 def _py(entry: str, *args: str) -> list[str]:
     """argv running ``<module>.<entry>(*args)`` in a fresh interpreter (-P: no cwd on sys.path); the module is
     this one unless ``entry`` names another (``module:entry``)."""
@@ -479,6 +491,30 @@ def _load(d: Path) -> tuple[Any, Any, dict[str, float]]:
     return pk, w, {"read_zkey_s": t1 - t0, "read_wtns_s": t2 - t1}
 
 
+def _load_cli(d: Path) -> tuple[Any, Any, dict[str, float]]:
+    """Read c.zkey and c.wtns with ``zkmargin prove``'s own readers (memory-mapped, validated in numpy
+    passes; the key's arrays are split on its first proof, as in the CLI), timed."""
+    from zkmargin.cli_perf import read_witness_for_prove, read_zkey_for_prove
+
+    t0 = time.perf_counter()
+    pk = read_zkey_for_prove(d / "c.zkey")
+    t1 = time.perf_counter()
+    w = read_witness_for_prove(d / "c.wtns")
+    return pk, w, {"read_zkey_s": t1 - t0, "read_wtns_s": time.perf_counter() - t1}
+
+
+def _prove_as_cli(pk: Any, w: Any, timings: dict[str, float] | None = None) -> tuple[Any, list[int]]:
+    """``zkmargin prove``'s own prover call (``zkmargin.prover.prove``: the witness array validated, then
+    the numba prover), with ``prove_fast``'s signature."""
+    from zkmargin.prover import PhaseTimings, prove
+
+    tm = PhaseTimings()
+    out = prove(pk, w, timings=tm)
+    if timings is not None:
+        timings.update(tm.phases)
+    return out
+
+
 def _write_proof(d: Path, proof: Any, public: list[int]) -> None:
     from zkmargin.serialize import write_proof, write_public_inputs
 
@@ -488,16 +524,23 @@ def _write_proof(d: Path, proof: Any, public: list[int]) -> None:
 
 @_reporting_errors
 def _serve_main(args: list[str]) -> None:
-    """Worker: load, warm up, then answer ``prove`` requests (files round + loaded-key round)."""
+    """Worker: load, warm up, then answer ``prove`` requests (files round + loaded-key round).
+
+    ``args``: the folder, then optionally ``cli``: read the files and prove as ``zkmargin prove`` does
+    (:func:`_load_cli`, :func:`_prove_as_cli`: the side-by-side bench) instead of the structured
+    reader (:func:`_load`) and ``prove_fast``.
+    """
     t0 = time.perf_counter()
     from zkmargin.prover.fast import prove_fast
 
     _require_fast()
     d = Path(args[0])
+    cli = args[1:] == ["cli"]
+    load, prove_one = (_load_cli, _prove_as_cli) if cli else (_load, prove_fast)
     import_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pk, w, _ = _load(d)
-    proof, public = prove_fast(pk, w)
+    pk, w, _ = load(d)
+    proof, public = prove_one(pk, w)
     _write_proof(d, proof, public)
     _send({"ready": True, "import_s": import_s, "warmup_s": time.perf_counter() - t0})
     for line in sys.stdin:
@@ -506,13 +549,13 @@ def _serve_main(args: list[str]) -> None:
             break
         del pk, w
         t0 = time.perf_counter()
-        pk, w, reads = _load(d)
+        pk, w, reads = load(d)
         tm: dict[str, float] = {}
-        proof, public = prove_fast(pk, w, timings=tm)
+        proof, public = prove_one(pk, w, timings=tm)
         files_s = time.perf_counter() - t0
         tm = {}
         c0, t0 = time.process_time(), time.perf_counter()
-        proof, public = prove_fast(pk, w, timings=tm)
+        proof, public = prove_one(pk, w, timings=tm)
         prove_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
         _write_proof(d, proof, public)
         _send({"files_s": files_s, "prove_s": prove_s, "prove_cpu_s": cpu_s, "phases": tm, **reads})
@@ -698,14 +741,8 @@ def run_bench(
                              "or run from a checkout with tests/node/node_modules")
         if shutil.which("node") is None:
             raise BenchError("snarkjs comparison: node is not on PATH")
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="zkmargin-bench-")
-        root = Path(tmp.name)
-    else:
-        root = Path(workdir)
     rows: list[BenchRow] = []
-    try:
+    with work_folder(workdir, "zkmargin-bench-") as root:
         for i, case in enumerate(all_cases):
             d = root / (f"k{case.spec}" if case.model == "synthetic" else case.slug)
             d.mkdir(parents=True, exist_ok=True)
@@ -715,9 +752,6 @@ def run_bench(
                 row.cold_start_s, row.warm_start_s, row.cold_detail = _cold_start(d, progress)
             rows.append(row)
             out(_summary(row))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
     return rows
 
 

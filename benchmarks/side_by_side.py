@@ -13,7 +13,8 @@ so that all of them see the same machine load (the order rotates from round to r
 
 - **zkmargin CLI**: ``zkmargin prove --witness c.wtns --zkey c.zkey``, a new process each round
   (interpreter, imports, numba's cached kernels, reading, proving, the self-check, writing);
-- **zkmargin in-process**: one long-lived process that reads the files with the CLI's own readers
+- **zkmargin in-process**: one long-lived process (the bench's prover worker,
+  ``prover_bench._serve_main`` in its ``cli`` mode) that reads the files with the CLI's own readers
   and proves with the CLI's own prover call: *files* (read + prove, each round) and *prove* (from
   the key and witness already in memory);
 - **rapidsnark CLI**: its ``prover zkey wtns proof public`` (a C++ build: ``benchmarks/build_rapidsnark.sh``),
@@ -47,7 +48,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -56,18 +56,16 @@ from typing import Any
 
 from zkmargin.benchmarks.prover_bench import (
     BenchError,
-    _peak_rss,
     _py,
-    _reporting_errors,
-    _send,
     _verify_files,
     _worker,
     find_snarkjs,
     sweep_shape,
+    work_folder,
 )
 
 __all__ = ["TOOLS", "SizeRow", "VerifyRow", "run_side_by_side", "run_size", "run_verify", "markdown_table",
-           "goals", "find_rapidsnark", "snarkjs_command", "parse_sizes", "main"]
+           "goals", "load_results", "report_text", "find_rapidsnark", "snarkjs_command", "parse_sizes", "main"]
 
 #: The columns, in table order: zkmargin's CLI, in-process (read + prove; prove from a loaded key),
 #: rapidsnark's CLI, snarkjs's CLI.
@@ -76,50 +74,6 @@ TOOLS = ("zkmargin_cli", "inproc_files", "inproc_prove", "rapidsnark", "snarkjs"
 #: Goals of issue 13 (seconds).
 CLI_OVER_INPROC_GOAL_S = 0.2
 VERIFY_GOAL_S = 0.3
-
-
-# --- worker (a subprocess): the CLI's readers and prover call, in one long-lived process ------------
-
-@_reporting_errors
-def _serve_inproc_main(args: list[str]) -> None:
-    """Worker: import, read and prove once (warm-up), then answer ``prove`` requests: read + prove
-    (*files*), then prove again from the key in memory (*prove*); ``proof``/``public`` paths write the
-    last proof."""
-    t0 = time.perf_counter()
-    from zkmargin.cli_perf import read_witness_for_prove, read_zkey_for_prove
-    from zkmargin.prover import prove
-    from zkmargin.serialize import write_proof, write_public_inputs
-
-    d = Path(args[0])
-    import_s = time.perf_counter() - t0
-
-    def files() -> tuple[Any, Any, float]:
-        t = time.perf_counter()
-        pk = read_zkey_for_prove(d / "c.zkey")
-        w = read_witness_for_prove(d / "c.wtns")
-        read_s = time.perf_counter() - t
-        prove(pk, w)
-        return pk, w, read_s
-
-    t0 = time.perf_counter()
-    pk, w, _ = files()
-    _send({"ready": True, "import_s": import_s, "warmup_s": time.perf_counter() - t0})
-    for line in sys.stdin:
-        cmd = json.loads(line)
-        if cmd.get("op") != "prove":
-            break
-        del pk, w
-        t0 = time.perf_counter()
-        pk, w, read_s = files()
-        files_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        proof, public = prove(pk, w)
-        prove_s = time.perf_counter() - t0
-        if cmd.get("proof"):
-            write_proof(proof, Path(cmd["proof"]))
-            write_public_inputs(public, Path(cmd["public"]))
-        _send({"files_s": files_s, "prove_s": prove_s, "read_s": read_s})
-    _send({"bye": True, "rss": _peak_rss()})
 
 
 # --- running a command: wall time and its peak RSS ---------------------------------------------------
@@ -300,12 +254,12 @@ def run_size(k: int, d: Path, *, repeat: int, rapidsnark: Path | None, snarkjs: 
         commands["rapidsnark"] = lambda pr, pu: [str(rapidsnark), str(zkey), str(wtns), pr, pu]
     if snarkjs is not None:
         commands["snarkjs"] = lambda pr, pu: [*snarkjs, "groth16", "prove", str(zkey), str(wtns), pr, pu]
-    outs = {t: (d / f"{t}_proof.json", d / f"{t}_public.json") for t in [*commands, "inproc"]}
+    outs = {t: (d / f"{t}_proof.json", d / f"{t}_public.json") for t in commands}
+    outs["inproc"] = (d / "proof.json", d / "public.json")  # the worker writes each round's proof there
     samples: dict[str, list[float]] = {t: [] for t in [*commands, "inproc_files", "inproc_prove"]}
     rss: dict[str, int] = {t: 0 for t in commands}
     read_s: list[float] = []
-    with _worker(_py("zkmargin.benchmarks.side_by_side:_serve_inproc_main", str(d)), f"2^{k} in-process prover",
-                 d / "inproc.log") as wk:
+    with _worker(_py("_serve_main", str(d), "cli"), f"2^{k} in-process prover", d / "inproc.log") as wk:
         wk.recv()
         for t in commands:  # warm-up: numba's cache, the page cache (snarkjs: too slow to repeat at 2^20)
             if t != "snarkjs":
@@ -320,10 +274,10 @@ def run_size(k: int, d: Path, *, repeat: int, rapidsnark: Path | None, snarkjs: 
                     pr.unlink(missing_ok=True)
                     pu.unlink(missing_ok=True)
                 if t == "inproc":
-                    msg = wk.ask({"op": "prove", **({"proof": str(pr), "public": str(pu)} if last else {})})
+                    msg = wk.ask({"op": "prove"})
                     samples["inproc_files"].append(msg["files_s"])
                     samples["inproc_prove"].append(msg["prove_s"])
-                    read_s.append(msg["read_s"])
+                    read_s.append(msg["read_zkey_s"] + msg["read_wtns_s"])
                 else:
                     wall, peak = _timed(commands[t](str(pr), str(pu)), log, env)
                     samples[t].append(wall)
@@ -412,17 +366,40 @@ def parse_sizes(text: str) -> list[int]:
 
 def run_side_by_side(sizes: Sequence[int], *, repeat: int, repeat_large: int, large_from: int, workdir: Path,
                      rapidsnark: Path | None, snarkjs: list[str] | None, verify_repeat: int,
-                     out: Callable[[str], None], progress: Callable[[str], None]) -> tuple[list[SizeRow],
-                                                                                         VerifyRow | None]:
-    """Every size (:func:`run_size`), then the warm verify (:func:`run_verify`; skipped when verify_repeat is 0)."""
-    rows = []
+                     out: Callable[[str], None], progress: Callable[[str], None], snarkjs_up_to: int = 99,
+                     saved: Callable[[list[SizeRow], VerifyRow | None], None] = lambda _r, _v: None,
+                     ) -> tuple[list[SizeRow], VerifyRow | None]:
+    """Every size (:func:`run_size`; snarkjs only up to 2^snarkjs_up_to), then the warm verify
+    (:func:`run_verify`; skipped when verify_repeat is 0); ``saved`` receives the results so far after each."""
+    rows: list[SizeRow] = []
     for k in sizes:
         r = run_size(k, workdir / f"k{k}", repeat=repeat if k < large_from else repeat_large,
-                     rapidsnark=rapidsnark, snarkjs=snarkjs, progress=progress)
+                     rapidsnark=rapidsnark, snarkjs=snarkjs if k <= snarkjs_up_to else None, progress=progress)
         out(_row_line(r))
         rows.append(r)
+        saved(rows, None)
     v = run_verify(workdir / "verify4", repeat=verify_repeat, progress=progress) if verify_repeat else None
+    saved(rows, v)
     return rows, v
+
+
+def load_results(paths: Sequence[Path]) -> tuple[list[SizeRow], VerifyRow | None]:
+    """The rows and the verify line of saved ``--json`` files, merged (a size in a later file replaces it)."""
+    by_k: dict[int, SizeRow] = {}
+    verify = None
+    for path in paths:
+        doc = json.loads(Path(path).read_text())
+        for d in doc["rows"]:
+            by_k[d["k"]] = SizeRow(**{f: d[f] for f in SizeRow.__dataclass_fields__})
+        if doc.get("verify"):
+            v = doc["verify"]
+            verify = VerifyRow(**{f: v[f] for f in VerifyRow.__dataclass_fields__ if f != "median"})
+    return [by_k[k] for k in sorted(by_k)], verify
+
+
+def report_text(rows: Sequence[SizeRow], verify: VerifyRow | None) -> str:
+    """The markdown table, the verify line and the goals."""
+    return markdown_table(rows, verify) + "\nGoals (issue 13):\n\n" + _goal_text(goals(rows, verify))
 
 
 def _row_line(r: SizeRow) -> str:
@@ -503,14 +480,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat-large", type=int, default=2, help="rounds per size from --large-from (default 2)")
     ap.add_argument("--large-from", type=int, default=18, help="(default 18)")
     ap.add_argument("--rapidsnark", help="rapidsnark's prover binary (default: $ZKMARGIN_RAPIDSNARK, or "
-                    "rapidsnark / prover on PATH; absent: no column)")
+                    "rapidsnark on PATH; absent: no column)")
     ap.add_argument("--no-rapidsnark", action="store_true")
     ap.add_argument("--no-snarkjs", action="store_true", help="skip snarkjs (default: when it is found)")
     ap.add_argument("--verify-repeat", type=int, default=9, help="warm verify runs (0: skip; default 9)")
     ap.add_argument("--workdir", type=Path, help="keep (and reuse) the keys and proofs here")
-    ap.add_argument("--json", type=Path, help="write every row and sample as JSON")
+    ap.add_argument("--snarkjs-up-to", type=int, default=99, metavar="K",
+                    help="run snarkjs only up to 2^K (its CLI takes minutes a proof at 2^20 on 2 busy cores)")
+    ap.add_argument("--json", type=Path, help="write every row and sample as JSON (after each size)")
     ap.add_argument("--md", type=Path, help="write the markdown table and the goals here")
+    ap.add_argument("--report", type=Path, nargs="+", metavar="JSON",
+                    help="measure nothing: print the table and goals of saved --json files (merged by size)")
     a = ap.parse_args(argv)
+    if a.report:
+        text = report_text(*load_results(a.report))
+        print(text)
+        if a.md:
+            a.md.write_text(text)
+        return 0
     if min(a.repeat, a.repeat_large) < 1 or a.verify_repeat < 0:
         ap.error("--repeat and --repeat-large must be at least 1, --verify-repeat at least 0")
     sizes = parse_sizes(a.sizes)
@@ -523,34 +510,27 @@ def main(argv: list[str] | None = None) -> int:
     def progress(msg: str) -> None:
         print(f"  .. [{time.perf_counter() - t0:.0f}s] {msg}", file=sys.stderr, flush=True)
 
-    print("$ python -P -m zkmargin.benchmarks.side_by_side " + " ".join(sys.argv[1:] if argv is None else argv))
+    def save(rows: list[SizeRow], v: VerifyRow | None) -> None:
+        if a.json:
+            a.json.write_text(json.dumps({
+                "command": command, "rapidsnark": str(rapidsnark) if rapidsnark else None, "snarkjs": snarkjs,
+                "cpus": os.cpu_count(), "rows": [r.to_dict() for r in rows], "verify": v.to_dict() if v else None,
+                "goals": [{"goal": n, "met": ok, "figures": f} for n, ok, f in goals(rows, v)]}, indent=1) + "\n")
+
+    command = "python -P -m zkmargin.benchmarks.side_by_side " + " ".join(sys.argv[1:] if argv is None else argv)
+    print("$ " + command)
     sj = " ".join(snarkjs) if snarkjs else "not found (no column)"
     print(f"rapidsnark: {rapidsnark or 'not found (no column)'}; snarkjs: {sj}; load {os.getloadavg()[0]:.2f}",
           flush=True)
-    tmp = None
-    if a.workdir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="zkmargin-side-by-side-")
-        workdir = Path(tmp.name)
-    else:
-        workdir = a.workdir
-    try:
+    with work_folder(a.workdir, "zkmargin-side-by-side-") as workdir:
         rows, v = run_side_by_side(sizes, repeat=a.repeat, repeat_large=a.repeat_large, large_from=a.large_from,
                                    workdir=workdir, rapidsnark=rapidsnark, snarkjs=snarkjs,
                                    verify_repeat=a.verify_repeat, out=lambda s: print(s, flush=True),
-                                   progress=progress)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
-    g = goals(rows, v)
-    text = markdown_table(rows, v) + "\nGoals (issue 13):\n\n" + _goal_text(g)
+                                   progress=progress, snarkjs_up_to=a.snarkjs_up_to, saved=save)
+    text = report_text(rows, v)
     print(text)
     if a.md:
         a.md.write_text(text)
-    if a.json:
-        a.json.write_text(json.dumps({
-            "rapidsnark": str(rapidsnark) if rapidsnark else None, "snarkjs": snarkjs,
-            "cpus": os.cpu_count(), "rows": [r.to_dict() for r in rows], "verify": v.to_dict() if v else None,
-            "goals": [{"goal": n, "met": ok, "figures": f} for n, ok, f in g]}, indent=1) + "\n")
     return 0
 
 

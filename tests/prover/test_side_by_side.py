@@ -85,16 +85,19 @@ def test_side_by_side_at_2_10_verifies_every_proof_and_refuses_a_wrong_one(tmp_p
     assert all(v > 0 for v in row.median.values()) and row.rss["zkmargin_cli"] > 1 << 20
     d = tmp_path / "k10"
     vk = load_verifying_key(d / "verification_key.json")
-    for tool in ("zkmargin_cli", "inproc"):
-        assert verify(vk, load_public_inputs(d / f"{tool}_public.json"), load_proof(d / f"{tool}_proof.json"))
+    for proof, public in ((d / "zkmargin_cli_proof.json", d / "zkmargin_cli_public.json"),
+                          (d / "proof.json", d / "public.json")):  # the CLI's, the in-process worker's
+        assert verify(vk, load_public_inputs(public), load_proof(proof))
     json.dumps(row.to_dict())
 
     # a stand-in rapidsnark that writes a well-formed proof (points on the curve) that does not verify,
     # with the right public inputs: the run must stop, not time it
     bad = tmp_path / "bad_proof.json"
     write_proof(Proof(curve.G1_GENERATOR, curve.G2_GENERATOR, curve.G1_GENERATOR), bad)
+    public = tmp_path / "public.json"
+    public.write_bytes((d / "public.json").read_bytes())
     fake = tmp_path / "rapidsnark"
-    fake.write_text(f"#!/bin/sh\ncp {bad} \"$3\"\ncp {d / 'inproc_public.json'} \"$4\"\n")
+    fake.write_text(f"#!/bin/sh\ncp {bad} \"$3\"\ncp {public} \"$4\"\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     with pytest.raises(BenchError, match="did not verify"):
         sbs.run_size(10, d, repeat=1, rapidsnark=fake, snarkjs=None)
@@ -109,3 +112,16 @@ def test_warm_verify_uses_a_four_input_proof(tmp_path):
     assert len(pub) == 4
     assert verify(load_verifying_key(tmp_path / "v" / "verification_key.json"), pub,
                   load_proof(tmp_path / "v" / "proof.json"))
+
+
+def test_saved_results_merge_by_size_and_give_the_same_report(tmp_path):
+    v = sbs.VerifyRow(n_public=4, constraints=2000, samples=[0.2, 0.4, 0.3], bare_python=[0.03],
+                      load_before=1.0, load_after=1.0)
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps({"rows": [_row(10, 1.0, 0.05, 2.0).to_dict(), _row(16, 9.0, 1.0, 3.0).to_dict()],
+                                 "verify": None}))
+    second.write_text(json.dumps({"rows": [_row(16, 1.1, 1.0, 3.0).to_dict()], "verify": v.to_dict()}))
+    rows, verify = sbs.load_results([first, second])
+    assert [r.k for r in rows] == [10, 16] and rows[1].median["zkmargin_cli"] == 1.1  # the later file wins
+    assert verify is not None and verify.median == 0.3
+    assert sbs.report_text(rows, verify) == sbs.report_text([_row(10, 1.0, 0.05, 2.0), _row(16, 1.1, 1.0, 3.0)], v)
