@@ -71,8 +71,12 @@ def _split_records(rec: np.ndarray, n_wires: int, domain_size: int) -> dict[str,
     Raises:
         FileFormatError: a record whose matrix, row, wire or value is out of range.
     """
-    m, rows, wires = rec["m"], rec["row"], rec["wire"]
-    vals = np.ascontiguousarray(rec["v"]).astype(np.uint64)
+    # The records are 44 bytes, so their 8-byte values are unaligned: numpy's field access
+    # (rec["v"]) copies those element by element (0.2 s at 2^16). Byte columns copy as rows instead.
+    raw = np.ascontiguousarray(rec).view(np.uint8).reshape(-1, COEF_DTYPE.itemsize)
+    ints = np.ascontiguousarray(raw[:, :12]).view("<u4").astype(np.uint32, copy=False)
+    m, rows, wires = ints[:, 0], ints[:, 1], ints[:, 2]
+    vals = np.ascontiguousarray(raw[:, 12:]).view("<u8").astype(np.uint64, copy=False)
     if rec.size and (m.max() > 1 or rows.max() >= domain_size or wires.max() >= n_wires
                      or not _field.vec_all_below(vals, _field.FR_P)):
         raise FileFormatError("proving key: a coefficient record is out of range (matrix, row, wire or value)")
