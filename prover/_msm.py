@@ -18,7 +18,12 @@ and the rest go to Pippenger's bucket method with signed c-bit digits (2^(c-1) b
 window, windows in parallel). Buckets are affine and updated in batches sharing one inversion
 (:func:`msm_pippenger_affine`, ~6 products per addition, the default); the plain XYZZ-bucket
 variant (:func:`msm_pippenger`, ~10 products per mixed addition) is kept as a second
-implementation and for measurements.
+implementation and for measurements. On G1 the big scalars may first be split by the GLV
+endomorphism (``_glv``: k = k1 + k2 * lambda, |k1|, |k2| < 2^127, phi(x, y) = (beta x, y)):
+twice the points in half the windows (:func:`glv_digits`). The bucket additions stay as many
+(2m points x 128/c windows = m x 256/c); what halves is the per-window reduction and the final
+doublings, so :func:`choose_glv` takes it where the cost model says it wins (small and middle
+sizes; at 2^20 on two threads it is a tie).
 
 Fixed-base (:func:`fixed_base_table`, :func:`fixed_base_mul`): per base a table of d * 2^(w*j) * B
 (unsigned w-bit windows), then every scalar is one table lookup and addition per window, all
@@ -600,6 +605,11 @@ def _threads() -> int:
     return 1 if DISABLE_JIT else max(1, numba.get_num_threads())
 
 
+#: When False, :func:`msm` never chooses GLV on its own (side-by-side measurements switch it:
+#: ``benchmarks/msm_glv_bench.py``); an explicit ``glv=`` argument still wins.
+USE_GLV = True
+
+
 def _window_cost(m: int, c: int, t: int, glv: bool) -> int:
     """Field products of a Pippenger MSM of m full-size scalars, per thread (windows in parallel):
     ceil(W/t) * (10 * points + 14 * 2^c). The weights are the products of a mixed addition
@@ -658,7 +668,7 @@ def msm(
     if big.size:
         g1 = len(elem) == 1
         if glv is None:
-            glv = g1 and choose_glv(big.size)[0]
+            glv = g1 and USE_GLV and choose_glv(big.size)[0]
         elif glv and not g1:
             raise ValueError("msm: GLV is implemented for G1 only")
         c = c or choose_window(big.size, glv=glv)
