@@ -109,8 +109,16 @@ def _limbs_to_ints(arr: np.ndarray) -> list[int]:
     return [fb(b[i : i + 32], "little") for i in range(0, len(b), 32)]
 
 
+#: Up to this many elements, a conversion to Montgomery form runs on Python ints (microseconds): a
+#: proof's few blinding points then need no kernel of their own, one cached kernel fewer to load
+#: in a ``zkmargin prove`` process.
+_SMALL_CONVERSION = 16
+
+
 def _to_mont(limbs: np.ndarray, p: int) -> np.ndarray:
     flat = limbs.reshape(-1, 4)
+    if flat.shape[0] <= _SMALL_CONVERSION:  # inputs are reduced (< p): the callers check
+        return _ints_to_limbs([(v << 256) % p for v in _limbs_to_ints(flat)], p, "to_mont").reshape(limbs.shape)
     out = np.empty(flat.shape, dtype=np.uint64)
     if p == R:
         _field.vec_to_mont(flat, out, _field.FR_P, _field.FR_PINV, _field.FR_R2)

@@ -22,7 +22,6 @@ machine that first compilation takes a minute or more, so:
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -144,6 +143,8 @@ class _PartProcess:
         self.part = part
         self.t0 = time.perf_counter()
         env = dict(os.environ, PYTHONSAFEPATH="1")
+        import subprocess  # (here: every command imports this module; subprocess costs ~15 ms)
+
         self.proc = subprocess.Popen([sys.executable, "-P", "-m", "zkmargin._warm", part],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.tail: list[str] = []
@@ -343,4 +344,6 @@ def _part_cached_subprocess(part: str) -> bool:
     """:func:`kernels_cached` in a fresh interpreter (this process stays free of numba)."""
     code = (f"import sys; from zkmargin._warm import kernels_cached; "
             f"sys.exit(0 if kernels_cached({part!r}) else 3)")
+    import subprocess
+
     return subprocess.run([sys.executable, "-P", "-c", code], capture_output=True).returncode == 0

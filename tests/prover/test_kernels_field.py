@@ -177,10 +177,11 @@ def test_mul_paths_agree() -> None:
         assert fr_sq == x * x * inv[R] % R and fq_sq == x * x * inv[Q] % Q
 
 
-def test_asm_switch() -> None:
+def test_asm_switch(tmp_path) -> None:
     """ZKMARGIN_NO_ASM=1 selects the portable product (and so does a JIT-less or non-x86 run)."""
     code = "from zkmargin import _numba_field as F; print(F.ASM_MUL)"
-    env = {**os.environ, "ZKMARGIN_NO_ASM": "1"}
+    # its own numba cache: the other product's marker would flush the shared cache of the field module
+    env = {**os.environ, "ZKMARGIN_NO_ASM": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
                          check=True)
     assert out.stdout.strip() == "False"
@@ -243,6 +244,16 @@ def test_public_conversions() -> None:
     assert kernels.fr_from_array(kernels.fr_mul_arrays(a, b)) == [x * y % R for x, y in pairs]
     assert kernels.fr_from_array(kernels.fr_add_arrays(a, b)) == [(x + y) % R for x, y in pairs]
     assert kernels.fr_from_array(kernels.fr_sub_arrays(a, b)) == [(x - y) % R for x, y in pairs]
+
+
+def test_small_conversion_matches_kernel() -> None:
+    """Up to kernels._SMALL_CONVERSION elements, Montgomery conversion runs on Python ints: it must
+    give the kernel's limbs (edge values included)."""
+    for name, p in (("r", R), ("q", Q)):
+        rng = random.Random(11)
+        xs = (EDGE[name] + [rng.randrange(p) for _ in range(kernels._SMALL_CONVERSION)])[: kernels._SMALL_CONVERSION]
+        assert np.array_equal(kernels._to_mont(_limbs(xs), p), _mont(name, xs))
+        assert np.array_equal(kernels._to_mont(_limbs(xs[:1]), p), _mont(name, xs[:1]))
 
 
 @pytest.mark.parametrize("bad", [[R], [-1], [1, R + 5]])
@@ -348,10 +359,11 @@ def test_cache_reused_by_a_new_process() -> None:
     """A second process loads the compiled kernels (intrinsics included) instead of recompiling."""
     if not JIT:
         pytest.skip("[no-jit] no cache without the JIT")
-    kernels.fr_from_array(kernels.fr_to_array([1, 2]))  # make sure the cache files exist
+    values = list(range(1, 40))  # above kernels._SMALL_CONVERSION: the kernels run
+    kernels.fr_from_array(kernels.fr_to_array(values))  # make sure the cache files exist
     code = (
         "from zkmargin.prover import kernels\nfrom zkmargin import _numba_field as _field\n"
-        "kernels.fr_from_array(kernels.fr_to_array([1, 2]))\n"
+        f"kernels.fr_from_array(kernels.fr_to_array({values!r}))\n"
         "s = _field.vec_to_mont.stats\n"
         "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))\n"
     )
