@@ -15,6 +15,13 @@ Units. QD, PD, RD are the model's quantity, price and rate decimals; RS = 10**RD
   10**-(QD+PD) quote, the *value unit*;
 * rates, haircuts, liquidation thresholds: integers of 10**-RD (RS is 100 %).
 
+Signed collateral (``parameters.signed_collateral``, cross and scenario; header index 14 is 1):
+a collateral amount may be negative, a balance borrowed in a unified account (Mango v4, 01,
+portfolio-margin accounts), encoded ``v mod r`` like sizes; the market then carries one liability
+weight per asset (10**-RD, at least RS = 100 %) in a ``liability_weights`` segment after the
+haircuts, and a negative balance counts ``amount * price * liability_weight`` (a positive one
+``amount * price * (RS - haircut)`` as before). Without the flag nothing changes.
+
 Per-symbol decimals (``decimals.assets`` in the model document; health only for now): asset j's
 amounts are in base units of 10**-q_j with its own q_j <= QD (WETH 18, WBTC 8, USDC 6, as the
 token contracts declare them), so an on-chain balance is taken as it is; such a model allows
@@ -187,6 +194,7 @@ class VenueModel:
     base_decimals: int = 0
     health_decimals: int = 0
     asset_decimals: tuple[int, ...] = ()  # per-symbol quantity decimals, one per asset symbol (or none)
+    signed_collateral: bool = False  # cross, scenario: negative (borrowed) balances, liability weights
     instrument_decimals: tuple[int, ...] = ()  # likewise per instrument symbol (not yet read by any model)
     requirement: str = ""
     short_option_floor: bool = False
@@ -265,7 +273,7 @@ class VenueModel:
             self.n_scenarios,
             (HEALTH_FORMULA_CODES[self.health_formula] if self.margin_model == "health"
              else int(self.short_option_floor)),
-            self.base_decimals,
+            self.base_decimals if self.margin_model == "health" else int(self.signed_collateral),
             self.health_decimals,
         ]
 
@@ -295,6 +303,8 @@ class VenueModel:
             params["requirement"] = self.requirement
         if spec.scenarios:
             params["short_option_floor"] = self.short_option_floor
+        if self.signed_collateral:
+            params["signed_collateral"] = True
             if self.spreads:
                 params["spreads"] = self.spreads.to_dict()
         if spec.health and self.health_formula != "floor-weighted":
@@ -357,6 +367,7 @@ class AssetData:
     haircut: int = 0
     liquidation_threshold: int = 0
     tiers: tuple[TierBracket, ...] = ()
+    liability_weight: int = 0  # signed collateral: the weight of a negative balance, >= RS
 
 
 def _bounds(brackets: tuple[RateBracket, ...] | tuple[TierBracket, ...], k: int) -> list[int]:
@@ -418,6 +429,8 @@ class Market:
             seg["prices"] = [a.price if a else 0 for a in ast]
         if spec.haircuts:
             seg["haircuts"] = [a.haircut if a else 0 for a in ast]
+        if model.signed_collateral:
+            seg["liability_weights"] = [a.liability_weight if a else 0 for a in ast]
         if spec.health:
             seg["liquidation_thresholds"] = [a.liquidation_threshold if a else 0 for a in ast]
         if spec.tiers:
@@ -454,6 +467,8 @@ class Market:
             e: dict[str, Any] = {"symbol": a.symbol, "price": format_decimal(a.price, pd)}
             if spec.haircuts:
                 e["haircut"] = format_decimal(a.haircut, rd)
+            if model.signed_collateral:
+                e["liability_weight"] = format_decimal(a.liability_weight, rd)
             if spec.health:
                 e["liquidation_threshold"] = format_decimal(a.liquidation_threshold, rd)
             if spec.tiers:
@@ -557,7 +572,7 @@ class Portfolio:
             seg["collateral"] = self.collateral_amounts(model)
             seg["debts"] = self.debt_amounts(model)
         elif spec.assets:
-            seg["amounts"] = self.collateral_amounts(model)
+            seg["amounts"] = [from_signed(a) for a in self.collateral_amounts(model)]  # signed collateral
         return _concat(seg, account_layout(model))
 
     def to_dict(self, model: VenueModel) -> dict[str, Any]:
@@ -622,6 +637,8 @@ def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
         out.append(("prices", (n_a,)))
     if spec.haircuts:
         out.append(("haircuts", (n_a,)))
+    if model.signed_collateral:
+        out.append(("liability_weights", (n_a,)))
     if spec.health:
         out.append(("liquidation_thresholds", (n_a,)))
     if spec.tiers:
