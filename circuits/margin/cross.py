@@ -30,6 +30,7 @@ from zkmargin.margin.model import VenueModel
 from ..api import API, Var
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
+from .collateral import collateral_cost, collateral_equity
 
 __all__ = ["CrossMargin", "cross_cost", "rate_requirement", "rate_requirement_cost", "flat_collateral"]
 
@@ -85,7 +86,7 @@ def flat_collateral(api: API, amount: Var, price: Var, haircut: Var, rs: int) ->
 def cross_cost(model: VenueModel) -> int:
     """Constraints of ``CrossMargin(model=model)`` (a test pins it against the compiled count)."""
     return (statement_cost(model) + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
-            + model.n_assets * (65 + 2) + gadgets.SURPLUS_COST)
+            + collateral_cost(model) + gadgets.SURPLUS_COST)
 
 
 class CrossMargin(MarginCircuit):
@@ -97,9 +98,6 @@ class CrossMargin(MarginCircuit):
         model = self.model
         rs = model.rate_scale
         equity = api.const(0)
-        for j in range(model.n_assets):
-            with api.scope(f"asset[{j}]"):
-                a = gadgets.checked_amount(api, account["amounts"][j])
-                equity = equity + flat_collateral(api, a, market["prices"][j], market["haircuts"][j], rs)
+        equity = equity + collateral_equity(api, model, account, market)  # signed: borrowed balances
         upnl, requirement = positions_upnl_and_requirement(api, model, account, market)
         gadgets.assert_surplus(api, equity + upnl - requirement - self.threshold.scale(rs))

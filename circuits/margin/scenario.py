@@ -52,7 +52,7 @@ from ..std.cmp import is_less_unchecked
 from ..std.select import is_equal, select_unchecked
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
-from .cross import flat_collateral
+from .collateral import collateral_cost, collateral_equity
 from .span import spread_cost, spread_requirement
 
 __all__ = ["ScenarioMargin", "scenario_cost", "BINDING_WIRE"]
@@ -72,7 +72,7 @@ def scenario_cost(model: VenueModel) -> int:
         per_instrument += 2 * g + 1 + g * s + (g if floor else 0)
     maxes = (2 if floor and model.spreads is None else 1) * (_WIDTH + 3)
     per_group = s * (2 * _WIDTH + 4) + 1 + 1 + maxes
-    return (statement_cost(model) + model.n_instruments * per_instrument + model.n_assets * (65 + 2)
+    return (statement_cost(model) + model.n_instruments * per_instrument + collateral_cost(model)
             + g * per_group + gadgets.SURPLUS_COST + spread_cost(model))
 
 
@@ -103,10 +103,7 @@ class ScenarioMargin(MarginCircuit):
         model = self.model
         rs, n_s = model.rate_scale, model.n_scenarios
         equity = api.const(0)
-        for j in range(model.n_assets):
-            with api.scope(f"asset[{j}]"):
-                a = gadgets.checked_amount(api, account["amounts"][j])
-                equity = equity + flat_collateral(api, a, market["prices"][j], market["haircuts"][j], rs)
+        equity = equity + collateral_equity(api, model, account, market)  # signed: borrowed balances
         n_g = model.n_groups
         losses = [[api.const(0) for _ in range(n_s)] for _ in range(n_g)]
         floors = [api.const(0) for _ in range(n_g)]

@@ -336,6 +336,8 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
 
         E = sum_j C_j + RS * sum_i s_i * (m_i - e_i)
         cross, scenario: C_j = a_j * p_j * (RS - haircut_j)
+                         (signed collateral: C_j = a_j * p_j * lw_j for a_j < 0, a borrowed balance
+                         at its liability weight lw_j >= RS; |C_j| < 2**191.12, zkmargin.margin.limits)
         tiered:          C_j = P_tiers_j(a_j * p_j)  with weights RS - haircut_{j,b}
 
     (uPnL convention: collateral excludes premiums and variation not yet settled; entry is the
@@ -371,6 +373,8 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
         a = amounts[j]
         value = a * asset.price
         weighted = _tier_value(model, asset.tiers, value) if kind == "tiered" else value * (rs - asset.haircut)
+        if a < 0:  # signed collateral: a borrowed balance at its liability weight (>= RS)
+            weighted = value * asset.liability_weight
         equity += weighted
         if a:
             asset_lines.append(AssetLine(j, asset.symbol, a, value * rs, weighted))

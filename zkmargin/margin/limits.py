@@ -12,7 +12,8 @@ Secret (account) values, which a circuit MUST range-check before use:
 
 * position size: signed, ``|size| < 2**SIZE_BITS`` (``zkmargin.circuits.std.signed`` width 63);
 * entry price: ``0 <= entry < 2**PRICE_BITS``;
-* collateral and debt amount: ``0 <= amount < 2**AMOUNT_BITS``; with per-symbol decimals
+* collateral and debt amount: ``0 <= amount < 2**AMOUNT_BITS`` (signed collateral: a collateral
+  amount is signed, ``|amount| < 2**AMOUNT_BITS``); with per-symbol decimals
   ``< 2**WIDE_AMOUNT_BITS`` (128) base units of the asset's own decimals, and each asset's value
   below 2**WIDE_VALUE_BITS (re-derivation below);
 * isolated margin: ``0 <= margin < 2**VALUE_BITS``.
@@ -23,6 +24,7 @@ their bounds hold without in-circuit checks (a circuit may still check them):
 * marks, asset prices, short option minimums: ``0 <= x < 2**PRICE_BITS``;
 * risk array entries: signed, ``|x| < 2**RISK_BITS``;
 * rates, haircuts, liquidation thresholds: ``0 <= x <= RS``, RD <= MAX_DECIMALS so RS < 2**60;
+  liability weights (signed collateral): ``RS <= x <= MAX_LIABILITY_WEIGHT * RS``;
 * bracket bounds (``up_to``): ``0 < x < 2**VALUE_BITS``;
 * the public threshold: ``0 <= t < 2**THRESHOLD_BITS`` (value models), ``< 2**HEALTH_THRESHOLD_BITS``
   (health).
@@ -58,6 +60,7 @@ __all__ = [
     "AMOUNT_BITS",
     "WIDE_AMOUNT_BITS",
     "WIDE_VALUE_BITS",
+    "MAX_LIABILITY_WEIGHT",
     "RISK_BITS",
     "VALUE_BITS",
     "EPOCH_BITS",
@@ -96,6 +99,12 @@ WIDE_AMOUNT_BITS = 128
 #: account over the cap is outside the model (the engine raises SchemaError, the circuit has no
 #: witness); it means a value above 2**128 * 10**-BD base currency (3.4e30 USD at BD = 8).
 WIDE_VALUE_BITS = 128
+#: Signed collateral: a liability weight is at most MAX_LIABILITY_WEIGHT * RS (1,000 %), below
+#: 10 * 10**18 < 2**63.12; with |amount| < 2**64 and price < 2**64 a borrowed balance counts
+#: |a * p * lw| < 2**191.12, a held one a * p * (RS - h) < 2**188, so the collateral sum over at
+#: most 2**10 slots stays below 2**201.12, and with |RS * uPnL| < 2**197, Q < 2**197 and
+#: RS * T < 2**188 the final |D| < 2**201.12 + 2**198 + 2**188 < 2**202 < 2**(SURPLUS_BITS - 1).
+MAX_LIABILITY_WEIGHT = 10
 #: |risk array entry| < 2**RISK_BITS (signed P&L per unit).
 RISK_BITS = 64
 #: Values (bracket bounds, isolated margins) are below 2**VALUE_BITS, in value units 10**-(QD+PD).

@@ -26,6 +26,11 @@ Venue model (``kind: "venue_model"``)::
   "floor-weighted" (the default) | "aave-v3.5" | "aave-v3"} (see ``zkmargin.margin.engine``; the
   Aave formulas need rate decimals <= 4 and health decimals <= 18).
 
+  Signed collateral (cross, scenario): ``"parameters": {..., "signed_collateral": true}`` lets a
+  collateral amount be negative (a borrowed balance of a unified account, signed, |amount| < 2**64)
+  and gives every market asset a ``liability_weight`` in [1, 10] (100 % to 1,000 %, rate
+  decimals): a negative balance counts amount * price * liability_weight.
+
   Per-symbol decimals (health): ``"decimals": {..., "assets": {"WETH": 18, "WBTC": 8, "USDC": 6}}``
   gives every asset symbol its own quantity decimals, each in [0, quantity] (quantity is then the
   largest) and with base <= its decimals + price; amounts of that asset are read at its decimals
@@ -94,6 +99,7 @@ from .limits import (
     MAX_DECIMALS,
     MAX_GROUPS,
     MAX_ITEMS,
+    MAX_LIABILITY_WEIGHT,
     MAX_SCENARIOS,
     PRICE_BITS,
     RISK_BITS,
@@ -274,7 +280,8 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         raise doc.fail(f"decimals.assets.{assets[j]}", f"{asset_decimals[j]} + price decimals {pd} is below "
                                                        f"the base decimals {bd}: the value would need a fraction")
 
-    pdict = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS[kind], _OPTIONAL_PARAM_KEYS.get(kind, ()),
+    pdict = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS[kind],
+                       _OPTIONAL_PARAM_KEYS.get(kind, ()) + _SIGNED_COLLATERAL.get(kind, ()),
                        why=lambda k: f" (not a parameter of the {kind} model)")
     requirement, floor = "", False
     if spec.rates:
@@ -286,6 +293,9 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         floor = pdict["short_option_floor"]
         if not isinstance(floor, bool):
             raise doc.fail("parameters.short_option_floor", f"expected true or false, got {show_value(floor)}")
+    signed = pdict.get("signed_collateral", False)
+    if not isinstance(signed, bool):
+        raise doc.fail("parameters.signed_collateral", f"expected true or false, got {show_value(signed)}")
     formula = "floor-weighted"
     if spec.health:
         formula = pdict.get("formula", formula)
@@ -300,7 +310,7 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         n_instruments=n_i, n_assets=n_a, n_rate_brackets=sizes.get("n_rate_brackets", 0),
         n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0), n_groups=sizes.get("n_groups", 1),
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
-        asset_decimals=asset_decimals,
+        asset_decimals=asset_decimals, signed_collateral=signed,
         requirement=requirement, short_option_floor=floor, health_formula=formula,
         spreads=(parse_spread_spec(doc, pdict["spreads"], "parameters.spreads", sizes.get("n_groups", 1), rd)
                  if "spreads" in pdict else None),
@@ -308,6 +318,8 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     )
 
 
+#: Models that accept signed collateral (``parameters.signed_collateral``: borrowed balances).
+_SIGNED_COLLATERAL = {"cross": ("signed_collateral",), "scenario": ("signed_collateral",)}
 #: Models that accept per-symbol quantity decimals (``decimals.assets``).
 _PER_SYMBOL_DECIMALS = {"health": ("assets",)}
 
@@ -501,7 +513,8 @@ def _instrument(doc: _Doc, x: Any, path: str, model: VenueModel) -> InstrumentDa
 def _asset(doc: _Doc, x: Any, path: str, model: VenueModel) -> AssetData:
     spec = model.spec
     keys = ("symbol", "price") + (("haircut",) if spec.haircuts else ()) + \
-        (("liquidation_threshold",) if spec.health else ()) + (("tiers",) if spec.tiers else ())
+        (("liquidation_threshold",) if spec.health else ()) + (("tiers",) if spec.tiers else ()) + \
+        (("liability_weight",) if model.signed_collateral else ())
     e = doc.as_obj(x, path, keys, why=lambda k: f" (not used by the {model.margin_model} model)")
     price = doc.dec(e["price"], f"{path}.price", model.price_decimals, bits=PRICE_BITS)
     haircut = _rate(doc, e["haircut"], f"{path}.haircut", model) if spec.haircuts else 0
@@ -511,7 +524,15 @@ def _asset(doc: _Doc, x: Any, path: str, model: VenueModel) -> AssetData:
         tiers = tuple(TierBracket(u, r[0]) for u, r in _brackets(
             doc, e["tiers"], f"{path}.tiers", model.n_tiers, "n_tiers",
             lambda b, p: (_rate(doc, b["haircut"], f"{p}.haircut", model),), ("haircut",), model))
-    return AssetData(symbol=e["symbol"], price=price, haircut=haircut, liquidation_threshold=lt, tiers=tiers)
+    lw = 0
+    if model.signed_collateral:  # a borrowed balance weighs at least its value: [100 %, MAX_LIABILITY_WEIGHT]
+        lw = doc.dec(e["liability_weight"], f"{path}.liability_weight", model.rate_decimals,
+                     maximum=MAX_LIABILITY_WEIGHT * model.rate_scale)
+        if lw < model.rate_scale:
+            raise doc.fail(f"{path}.liability_weight", f"{show_value(e['liability_weight'])} is below 1 (100 %): "
+                                                       "a borrowed balance must weigh at least its value")
+    return AssetData(symbol=e["symbol"], price=price, haircut=haircut, liquidation_threshold=lt, tiers=tiers,
+                     liability_weight=lw)
 
 
 # --- portfolio -----------------------------------------------------------------------------------
@@ -585,7 +606,8 @@ def _holdings(doc: _Doc, d: dict[str, Any], key: str, model: VenueModel) -> tupl
         seen.add(sym)
         bits = WIDE_AMOUNT_BITS if model.per_symbol_decimals else AMOUNT_BITS
         decimals = model.asset_quantity_decimals(model.asset_index(sym))
-        out.append(Holding(sym, doc.dec(e["amount"], f"{p}.amount", decimals, bits=bits)))
+        signed = model.signed_collateral and key == "collateral"  # a negative balance: borrowed
+        out.append(Holding(sym, doc.dec(e["amount"], f"{p}.amount", decimals, bits=bits, signed=signed)))
     return tuple(out)
 
 
