@@ -22,13 +22,6 @@ weight per asset (10**-RD, at least RS = 100 %) in a ``liability_weights`` segme
 haircuts, and a negative balance counts ``amount * price * liability_weight`` (a positive one
 ``amount * price * (RS - haircut)`` as before). Without the flag nothing changes.
 
-Signed collateral (``parameters.signed_collateral``, cross and scenario; header index 14 is 1):
-a collateral amount may be negative, a balance borrowed in a unified account (Mango v4, 01,
-portfolio-margin accounts), encoded ``v mod r`` like sizes; the market then carries one liability
-weight per asset (10**-RD, at least RS = 100 %) in a ``liability_weights`` segment after the
-haircuts, and a negative balance counts ``amount * price * liability_weight`` (a positive one
-``amount * price * (RS - haircut)`` as before). Without the flag nothing changes.
-
 Per-symbol decimals (``decimals.assets`` in the model document; health only for now): asset j's
 amounts are in base units of 10**-q_j with its own q_j <= QD (WETH 18, WBTC 8, USDC 6, as the
 token contracts declare them), so an on-chain balance is taken as it is; such a model allows
@@ -202,7 +195,6 @@ class VenueModel:
     health_decimals: int = 0
     asset_decimals: tuple[int, ...] = ()  # per-symbol quantity decimals, one per asset symbol (or none)
     signed_collateral: bool = False  # cross, scenario: negative (borrowed) balances, liability weights
-    signed_collateral: bool = False  # cross, scenario: negative (borrowed) balances, liability weights
     instrument_decimals: tuple[int, ...] = ()  # likewise per instrument symbol (not yet read by any model)
     requirement: str = ""
     short_option_floor: bool = False
@@ -312,8 +304,6 @@ class VenueModel:
             params["requirement"] = self.requirement
         if spec.scenarios:
             params["short_option_floor"] = self.short_option_floor
-        if self.signed_collateral:
-            params["signed_collateral"] = True
         if self.signed_collateral:
             params["signed_collateral"] = True
             if self.spreads:
@@ -442,8 +432,6 @@ class Market:
             seg["haircuts"] = [a.haircut if a else 0 for a in ast]
         if model.signed_collateral:
             seg["liability_weights"] = [a.liability_weight if a else 0 for a in ast]
-        if model.signed_collateral:
-            seg["liability_weights"] = [a.liability_weight if a else 0 for a in ast]
         if spec.health:
             seg["liquidation_thresholds"] = [a.liquidation_threshold if a else 0 for a in ast]
         if spec.tiers:
@@ -480,8 +468,6 @@ class Market:
             e: dict[str, Any] = {"symbol": a.symbol, "price": format_decimal(a.price, pd)}
             if spec.haircuts:
                 e["haircut"] = format_decimal(a.haircut, rd)
-            if model.signed_collateral:
-                e["liability_weight"] = format_decimal(a.liability_weight, rd)
             if model.signed_collateral:
                 e["liability_weight"] = format_decimal(a.liability_weight, rd)
             if spec.health:
@@ -652,8 +638,6 @@ def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
         out.append(("prices", (n_a,)))
     if spec.haircuts:
         out.append(("haircuts", (n_a,)))
-    if model.signed_collateral:
-        out.append(("liability_weights", (n_a,)))
     if model.signed_collateral:
         out.append(("liability_weights", (n_a,)))
     if spec.health:
