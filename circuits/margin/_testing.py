@@ -71,7 +71,27 @@ SMALL_SIZES: dict[str, dict[str, Any]] = {
     "tiered": {"sizes": {"n_instruments": 2, "n_assets": 2, "n_rate_brackets": 3, "n_tiers": 4},
                "decimals": {"quantity": 4, "price": 2, "rate": 4}, "parameters": {"requirement": "maintenance"},
                "n_symbols": (2, 2)},
+    # 5 factor slots, 4 used: two in bucket "1", one in "2", one in "Residual"; bucket "3" empty
+    # (``small_model`` writes the simm document: sizes.n_instruments becomes n_factors)
+    "simm": {"sizes": {"n_instruments": 5, "n_assets": 2},
+             "decimals": {"quantity": 2, "price": 2, "rate": 4}, "parameters": {},
+             "n_symbols": (4, 2)},
 }
+
+#: The small simm model's buckets (equity-like: ISDA SIMM v2.5 weights; thresholds scaled down so
+#: random sensitivities cross them) and each listed factor's bucket.
+SIMM_BUCKETS = [
+    {"name": "1", "delta_risk_weight": "26", "vega_risk_weight": "0.45", "delta_threshold": "10000",
+     "vega_threshold": "21000", "correlation": "0.18"},
+    {"name": "2", "delta_risk_weight": "28", "vega_risk_weight": "0.96", "delta_threshold": "1.5",
+     "vega_threshold": "40", "correlation": "0.23"},
+    {"name": "3", "delta_risk_weight": "34", "vega_risk_weight": "0.45", "delta_threshold": "600",
+     "vega_threshold": "200", "correlation": "0.3"},
+    {"name": "Residual", "delta_risk_weight": "34", "vega_risk_weight": "0.45", "delta_threshold": "60",
+     "vega_threshold": "40", "correlation": "0", "residual": True},
+]
+SIMM_GAMMA = [["1", "0.2", "0.3"], ["0.2", "1", "0.25"], ["0.3", "0.25", "1"]]
+SIMM_FACTOR_BUCKETS = ["1", "1", "2", "Residual"]
 
 
 def small_model(kind: str, *, model_id: str | None = None, **overrides: Any) -> VenueModel:
@@ -79,6 +99,8 @@ def small_model(kind: str, *, model_id: str | None = None, **overrides: Any) -> 
     spec = dict(SMALL_SIZES[kind])
     spec.update(overrides)
     n_i, n_a = spec["n_symbols"]
+    if kind == "simm":
+        return load_model(_simm_doc(spec, model_id or "test-simm", n_i, n_a))
     doc: dict[str, Any] = {"version": 1, "kind": "venue_model", "model_id": model_id or f"test-{kind}",
                            "venue": "test-venue", "margin_model": kind, "sizes": spec["sizes"],
                            "decimals": spec["decimals"], "parameters": spec["parameters"]}
@@ -87,6 +109,52 @@ def small_model(kind: str, *, model_id: str | None = None, **overrides: Any) -> 
     if n_a:
         doc["assets"] = [f"A{j}" for j in range(n_a)]
     return load_model(doc)
+
+
+def _simm_doc(spec: dict[str, Any], model_id: str, n_i: int, n_a: int) -> dict[str, Any]:
+    sizes = spec["sizes"]
+    return {"version": 1, "kind": "venue_model", "model_id": model_id, "venue": "test-venue", "margin_model": "simm",
+            "sizes": {"n_factors": sizes["n_instruments"], "n_assets": sizes["n_assets"]},
+            "factors": [{"symbol": f"F{i}", "bucket": SIMM_FACTOR_BUCKETS[i % len(SIMM_FACTOR_BUCKETS)]}
+                        for i in range(n_i)],
+            "assets": [f"A{j}" for j in range(n_a)], "decimals": spec["decimals"],
+            "parameters": {"risk_class": "equity", "calibration": "test (ISDA SIMM v2.5 weights)",
+                           "correlation_decimals": 2, "buckets": SIMM_BUCKETS, "inter_bucket_correlations": SIMM_GAMMA}}
+
+
+def _simm_sensitivity(rng: random.Random, threshold: int) -> int:
+    """0, small, at or next to the bucket's concentration threshold, mid-sized, or near the 2**48 top."""
+    x = rng.random()
+    if x < 0.2:
+        v = 0
+    elif x < 0.45:
+        v = rng.randrange(1, 10**6)
+    elif x < 0.7:
+        v = max(0, threshold + rng.choice((-1, 0, 1, rng.randrange(-threshold, 4 * threshold + 1))))
+    elif x < 0.9:
+        v = rng.randrange(1, 1 << 30)
+    else:
+        v = (1 << 48) - rng.randrange(1, 1000)
+    return -v if rng.random() < 0.5 else v
+
+
+def _random_simm_case(rng: random.Random, model: VenueModel) -> tuple[Market, Portfolio]:
+    from zkmargin.margin.simm_params import Sensitivity
+
+    p = model.simm
+    assert p is not None
+    sens = []
+    for k, sym in enumerate(model.instruments):
+        if rng.random() < 0.15:
+            continue
+        b = p.buckets[p.factor_buckets[k]]
+        delta, vega = _simm_sensitivity(rng, b.delta_threshold), _simm_sensitivity(rng, b.vega_threshold)
+        sens.append(Sensitivity(sym, delta, vega))
+    collateral = tuple(Holding(a, random_value(rng, 56, small=10**12)) for a in model.assets if rng.random() < 0.9)
+    rs = model.rate_scale
+    assets = tuple(AssetData(sym, random_value(rng, 40, small=10**6), rng.randrange(0, rs + 1)) for sym in model.assets)
+    market = Market(model.venue, model.model_id, rng.randrange(0, 1 << 64), (), assets)
+    return revalidate(model, market, Portfolio(model.model_id, collateral=collateral, sensitivities=tuple(sens)))
 
 
 def random_value(rng: random.Random, bits: int, small: int = 10**6, zero: float = 0.15) -> int:
@@ -152,6 +220,8 @@ def revalidate(model: VenueModel, market: Market, portfolio: Portfolio) -> tuple
 
 def random_case(rng: random.Random, model: VenueModel) -> tuple[Market, Portfolio]:
     """A random valid (market, portfolio) pair for ``model``."""
+    if model.margin_model == "simm":
+        return _random_simm_case(rng, model)
     spec, rs = model.spec, model.rate_scale
     positions, sizes = [], {}
     for sym in model.instruments:

@@ -98,7 +98,10 @@ def test_a_value_in_any_spare_slot_violates_only_the_padding_rule(kind):
             forged = list(acc)
             # a short position (size -5), an entry, a margin, or an amount in the spare slot
             forged[_offset(model, segment, k)] = (-5) % R if segment == "sizes" else 10**4
-            assert _run(model, forged, mkt, t) == [f"statement/padding/{segment}[{k}]"], (segment, k)
+            want = [f"statement/padding/{segment}[{k}]"]
+            if segment in ("delta", "vega"):  # simm: the rule does not read a spare factor slot, so the
+                want.append(f"statement/unread/account[{_offset(model, segment, k)}]")  # base pins it again
+            assert _run(model, forged, mkt, t) == want, (segment, k)
 
 
 @pytest.mark.parametrize("kind", ["cross", "tiered", "isolated"])

@@ -66,6 +66,11 @@ from zkmargin.margin.limits import (
 )
 
 KINDS = ["cross", "isolated", "scenario", "health", "tiered"]
+#: Every model of the random-portfolio and exact-threshold tests (simm has no maximum-size model:
+#: its limits are zkmargin.margin.simm_params', tested in tests/circuits/test_margin_simm.py).
+RANDOM_KINDS = [*KINDS, "simm"]
+#: simm's small circuit is twice the others' (two square roots per factor): fewer cases by default.
+CASES_PER_KIND = {"simm": 20}
 #: Random portfolios per model in the default run (two witness runs each, ~8 s per model); the
 #: slow run takes ZKMARGIN_MARGIN_CASES (default 200) per model, with seeds that rotate from run to
 #: run (500 per model took ~1,000 s of one CI worker, the critical path of the 20-minute CI budget;
@@ -78,7 +83,7 @@ SALT, CONTEXT = 0x5A17, 0xC0FFEE
 @pytest.fixture(scope="module")
 def compiled():
     """One compiled system per small model (the shape check of solve() uses it)."""
-    return {kind: compile_circuit(circuit_for(small_model(kind))) for kind in KINDS}
+    return {kind: compile_circuit(circuit_for(small_model(kind))) for kind in RANDOM_KINDS}
 
 
 def _seed(name: str, rotate: bool, report_figure=None) -> str:
@@ -113,13 +118,13 @@ def _agree(kind: str, compiled, count: int, seed: str) -> None:
     assert seen[(True, True)] > count // 6 and seen[(False, False)] > count // 6, (f"seed {seed!r}", seen)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", RANDOM_KINDS)
 def test_circuit_agrees_with_engine_on_random_portfolios(kind, compiled):
-    _agree(kind, compiled, PORTFOLIOS, _seed(f"margin-circuit-{kind}", rotate=False))
+    _agree(kind, compiled, CASES_PER_KIND.get(kind, PORTFOLIOS), _seed(f"margin-circuit-{kind}", rotate=False))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", RANDOM_KINDS)
 def test_circuit_agrees_with_engine_on_many_random_portfolios(kind, compiled, report_figure):
     _agree(kind, compiled, SLOW_PORTFOLIOS, _seed(f"margin-circuit-many-{kind}", rotate=True,
                                                    report_figure=report_figure))
@@ -443,8 +448,27 @@ def _exact_health(model, rng):
     return None
 
 
+def _exact_simm(model, rng):
+    """simm: one collateral asset at price 1 with haircut RS - 1 (each base unit is worth 1 value unit
+    after the haircut), so collateral Q + RS * t puts the surplus exactly at the threshold t."""
+    market, pf = random_case(rng, model)
+    rs = model.rate_scale
+    assets = tuple(dataclasses.replace(a, price=1, haircut=rs - 1) if j == 0 else dataclasses.replace(a, price=0)
+                   for j, a in enumerate(market.assets))
+    market = dataclasses.replace(market, assets=assets)
+    q = evaluate(model, market, dataclasses.replace(pf, collateral=()), 0).requirement
+    t = rng.choice((0, 1, rng.randrange(0, 10**6)))
+    amount = q + rs * t
+    if not 0 < amount < 1 << 64:
+        return None
+    sym = model.assets[0]
+    exact = dataclasses.replace(pf, collateral=(Holding(sym, amount),))
+    below = dataclasses.replace(pf, collateral=(Holding(sym, amount - 1),))
+    return market, exact, below, t
+
+
 _EXACT = {"cross": _exact_pooled, "scenario": _exact_pooled, "tiered": _exact_pooled,
-          "isolated": _exact_isolated, "health": _exact_health}
+          "isolated": _exact_isolated, "health": _exact_health, "simm": _exact_simm}
 
 
 def _exact_threshold_case(model: VenueModel, seed: str, cases: int = 1) -> None:
@@ -486,7 +510,7 @@ def _agree_model(model: VenueModel, count: int, seed: str) -> None:
 
 
 def test_example_models_cover_every_kind():
-    assert {_example_model(name).margin_model for name in EXAMPLE_MODELS} == set(KINDS)
+    assert {_example_model(name).margin_model for name in EXAMPLE_MODELS} == set(RANDOM_KINDS)
 
 
 @pytest.mark.parametrize("name", EXAMPLE_MODELS)
@@ -506,7 +530,7 @@ def test_circuit_agrees_with_engine_at_example_sizes_rotating_seeds(name, report
                                        report_figure=report_figure), cases=LARGE_CASES)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", RANDOM_KINDS)
 def test_exact_threshold_at_small_sizes(kind):
     _exact_threshold_case(small_model(kind), _seed(f"margin-exact-{kind}", rotate=False), cases=3)
 

@@ -45,7 +45,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MANIFEST = json.loads((EXAMPLES / "manifest.json").read_text())["examples"]
 
 #: Compiled constraint counts, pinned.
-SMALL_COUNTS = {"cross": 3706, "isolated": 5435, "scenario": 4724, "health": 3521, "tiered": 4868}
+SMALL_COUNTS = {"cross": 3706, "isolated": 5435, "scenario": 4724, "health": 3521, "tiered": 4868, "simm": 8497}
 EXAMPLE_COUNTS = {"cross": 4048, "isolated": 2893, "span_covered_write": 8506, "lending": 4047, "tiered": 3698}
 #: Scenario model, 64 instruments x 16 scenarios x 8 collateral assets (floor on / off).
 BIG_SCENARIO_COUNTS = {True: 66038, False: 63385}
@@ -137,7 +137,7 @@ def test_builder_api_validation():
         assign_vectors(model, [0] * n_acc, 1, [0] * n_mkt, 0, -1)
     with pytest.raises(CircuitError, match="health circuit; the model is cross"):
         compile_circuit(HealthFactor(model=small_model("cross")))
-    assert set(CIRCUITS) == {"cross", "isolated", "scenario", "health", "tiered"}
+    assert set(CIRCUITS) == {"cross", "isolated", "scenario", "health", "tiered", "simm"}
     market, portfolio = random_case(random.Random(1), model)
     with pytest.raises(SchemaError):
         assignment_for(model, market, portfolio, 1, "-1", 0)

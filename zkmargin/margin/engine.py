@@ -172,7 +172,7 @@ class MarginReport:
         if self.model == "health":
             return self._explain_health()
         title = {"cross": "cross margin", "isolated": "isolated margin", "scenario": "scenario margin",
-                 "tiered": "tiered-collateral margin"}[self.model]
+                 "tiered": "tiered-collateral margin", "simm": "SIMM sensitivity margin"}[self.model]
         a = self.amount
         if self.model == "isolated":
             line = next((p for p in self.positions if p.index == self.binding), None)
@@ -183,6 +183,8 @@ class MarginReport:
         else:
             equity, requirement, what = self.equity, self.requirement, "equity"
         suffix = f"; binding {self.binding_label}" if self.binding_label and self.model == "scenario" else ""
+        if self.model == "simm":
+            suffix = f" ({self.binding_label})"
         if self.passes:
             return (f"{title}: passes: {what} {a(equity)} covers requirement {a(requirement)}, surplus "
                     f"{a(self.surplus)} (threshold {a(self.threshold)}){suffix}")
@@ -292,6 +294,9 @@ def evaluate(model: VenueModel, market: Market, portfolio: Portfolio, threshold:
             raise SchemaError(what, "model_id", f"{mid!r} does not match the venue model {model.model_id!r}")
     t = parse_threshold(model, threshold)
     kind = model.margin_model
+    if kind == "simm":
+        from .simm import evaluate_simm
+        return evaluate_simm(model, market, portfolio, t)
     if kind == "health":
         return _health(model, market, portfolio, t)
     if kind == "isolated":

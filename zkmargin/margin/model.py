@@ -45,7 +45,7 @@ Market header (16 elements, always first; unused entries 0):
 
 ====  ==============================================================================
  0    format version (1)
- 1    model code: cross 1, isolated 2, scenario 3, health 4, tiered 5
+ 1    model code: cross 1, isolated 2, scenario 3, health 4, tiered 5, simm 6
  2    venue id: ``zkmargin.encoding.short_string(venue)``
  3    epoch
  4-6  quantity, price, rate decimals (QD, PD, RD)
@@ -73,6 +73,8 @@ Market segments after the header, by model (K-1 bounds per row: the last bracket
 * health:   prices[n_A], liquidation_thresholds[n_A]
 * tiered:   marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K],
             prices[n_A], tier_bounds[n_A][T-1], tier_haircuts[n_A][T]
+* simm:     prices[n_A], haircuts[n_A] (header 9: n_buckets, 11: correlation decimals; the SIMM
+            constants are bound by the model digest, ``zkmargin.margin.simm``)
 
 Model digest (``model_digest``): ``hash_vector(TAG_MODEL, [*header(epoch=0),
 *string_elements(model_id), len(instruments), *string_elements(s) for each instrument symbol,
@@ -92,6 +94,7 @@ Account segments (no header; the model digest and the commitment's length fix th
 * cross, scenario, tiered: sizes[n_I] (signed), entries[n_I], amounts[n_A]
 * isolated:                sizes[n_I] (signed), entries[n_I], margins[n_I]
 * health:                  collateral[n_A], debts[n_A]
+* simm:                    delta[n_I] (signed), vega[n_I] (signed), amounts[n_A] (factor slots)
 """
 
 from __future__ import annotations
@@ -105,6 +108,7 @@ from zkmargin.field import from_signed
 
 from .decimal import format_decimal
 from .errors import SchemaError
+from .simm_params import Sensitivity, SimmParameters
 from .span import SPREADS_MARKER_TEXT, SpreadSpec
 
 __all__ = [
@@ -136,7 +140,7 @@ __all__ = [
 #: Version of the three document formats and of the field-element vectors.
 FORMAT_VERSION = 1
 #: The margin models, in code order.
-MODEL_KINDS = ("cross", "isolated", "scenario", "health", "tiered")
+MODEL_KINDS = ("cross", "isolated", "scenario", "health", "tiered", "simm")
 #: Header code of each margin model.
 MODEL_CODES = {kind: i + 1 for i, kind in enumerate(MODEL_KINDS)}
 #: Header code of the requirement basis (0: the model has no margin rates).
@@ -159,6 +163,7 @@ class ModelSpec:
     scenarios: bool  # risk arrays (and the optional short option floor)
     health: bool  # liquidation thresholds, debts, base and health decimals
     margins: bool  # per-position isolated margin
+    sensitivities: bool = False  # per-factor delta and vega sensitivities (simm: zkmargin.margin.simm)
 
 
 MODEL_SPECS: dict[str, ModelSpec] = {
@@ -167,6 +172,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
     "scenario": ModelSpec(True, True, False, True, False, True, False, False),
     "health": ModelSpec(False, True, False, False, False, False, True, False),
     "tiered": ModelSpec(True, True, True, False, True, False, False, False),
+    "simm": ModelSpec(False, True, False, True, False, False, False, False, sensitivities=True),
 }
 
 
@@ -201,6 +207,7 @@ class VenueModel:
     n_groups: int = 1
     spreads: SpreadSpec | None = None  # scenario only: SPAN spread table (zkmargin.margin.span)
     health_formula: str = "floor-weighted"
+    simm: SimmParameters | None = None  # the simm model's constants (zkmargin.margin.simm_params)
     description: str = ""
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -257,6 +264,8 @@ class VenueModel:
 
     def header(self, epoch: int) -> list[int]:
         """The 16-element market header for ``epoch`` (see the module docstring)."""
+        if self.simm is not None:
+            return _simm_header(self, epoch)
         return [
             FORMAT_VERSION,
             MODEL_CODES[self.margin_model],
@@ -279,6 +288,9 @@ class VenueModel:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``kind: "venue_model"``), canonical: ``load_model(m.to_dict()) == m``."""
+        if self.simm is not None:
+            from .simm import simm_model_dict
+            return simm_model_dict(self)
         spec = self.spec
         sizes: dict[str, int] = {}
         if spec.instruments:
@@ -520,6 +532,7 @@ class Portfolio:
     collateral: tuple[Holding, ...] = ()
     debts: tuple[Holding, ...] = ()
     description: str = ""
+    sensitivities: tuple[Sensitivity, ...] = ()  # simm: per-factor delta and vega
 
     def sizes(self, model: VenueModel) -> list[int]:
         """Signed sizes, dense over the model's instrument slots (0 where no position)."""
@@ -569,6 +582,9 @@ class Portfolio:
             seg["entries"] = self.entries(model)
         if spec.margins:
             seg["margins"] = self.margins(model)
+        if spec.sensitivities:
+            from .simm import account_segments
+            seg |= account_segments(model, self)
         if spec.health:
             seg["collateral"] = self.collateral_amounts(model)
             seg["debts"] = self.debt_amounts(model)
@@ -578,6 +594,9 @@ class Portfolio:
 
     def to_dict(self, model: VenueModel) -> dict[str, Any]:
         """The JSON document (``kind: "portfolio"``), canonical: ``load_portfolio(p.to_dict(model), model) == p``."""
+        if model.spec.sensitivities:
+            from .simm import simm_portfolio_dict
+            return simm_portfolio_dict(model, self)
         spec, qd, pd, vd = model.spec, model.quantity_decimals, model.price_decimals, model.value_decimals
         doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "portfolio", "model_id": self.model_id}
         if self.description:
@@ -655,6 +674,8 @@ def account_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
         out += [("sizes", (n_i,)), ("entries", (n_i,))]
     if spec.margins:
         out.append(("margins", (n_i,)))
+    if spec.sensitivities:
+        out += [("delta", (n_i,)), ("vega", (n_i,))]
     if spec.health:
         out += [("collateral", (n_a,)), ("debts", (n_a,))]
     elif spec.assets:
@@ -690,6 +711,9 @@ def model_digest(model: VenueModel) -> int:
     if model.spreads:
         # The spread table (zkmargin.margin.span) after its own marker, for the same reason.
         values += [short_string(SPREADS_MARKER_TEXT), *model.spreads.digest_elements()]
+    if model.simm is not None:
+        # The simm constants (zkmargin.margin.simm_params) after their own marker, likewise.
+        values += [short_string("simm-parameters"), *model.simm.elements()]
     return hash_vector(TAG_MODEL, values)
 
 
@@ -704,7 +728,7 @@ def padding_slots(model: VenueModel) -> dict[str, list[int]]:
     asset-indexed ones (amounts, collateral, debts) beyond ``len(assets)``. A portfolio document
     always has zeros there; every margin circuit constrains them to zero.
     """
-    by_instrument = {"sizes", "entries", "margins"}
+    by_instrument = {"sizes", "entries", "margins", "delta", "vega"}
     out: dict[str, list[int]] = {}
     for name, shape in account_layout(model):
         used = len(model.instruments) if name in by_instrument else len(model.assets)
@@ -720,3 +744,12 @@ def _concat(segments: Mapping[str, list[int]], layout: list[tuple[str, tuple[int
         assert len(values) == layout_length([(name, shape)]), (name, len(values), shape)
         out.extend(values)
     return out
+
+
+def _simm_header(model: VenueModel, epoch: int) -> list[int]:
+    """The market header of a simm model: 9 n_buckets, 11 correlation decimals; 10, 12-15 zero (15,
+    the statement form: 0, surplus, the one simm takes) (``zkmargin.margin.simm``)."""
+    assert model.simm is not None
+    return [FORMAT_VERSION, MODEL_CODES[model.margin_model], short_string(model.venue), epoch,
+            model.quantity_decimals, model.price_decimals, model.rate_decimals, model.n_instruments, model.n_assets,
+            len(model.simm.buckets), 0, model.simm.correlation_decimals, 0, 0, 0, 0]

@@ -252,6 +252,9 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     kind = v.get("margin_model")
     if kind not in MODEL_KINDS:
         raise doc.fail("margin_model", f"expected one of {', '.join(MODEL_KINDS)}, got {show_value(kind)}")
+    if kind == "simm":
+        from .simm import parse_simm_model
+        return parse_simm_model(doc, v)
     spec = MODEL_SPECS[kind]
     required = top + (("instruments",) if spec.instruments else ()) + (("assets",) if spec.assets else ())
     d = doc.as_obj(v, "", required, ("description",), why=_absent(kind, ("instruments", "assets")))
@@ -559,6 +562,9 @@ def _parse_portfolio(doc: _Doc, v: Any, model: VenueModel) -> Portfolio:
     lists = (("positions",) if spec.instruments else ()) + (("collateral",) if spec.assets else ()) + \
         (("debts",) if spec.health else ())
     doc.start(v, "portfolio")
+    if spec.sensitivities:
+        from .simm import parse_simm_portfolio
+        return parse_simm_portfolio(doc, v, model)
     d = doc.as_obj(v, "", ("version", "kind", "model_id"), ("description",) + lists,
                    why=_absent(kind, ("positions", "collateral", "debts")))
     if d["model_id"] != model.model_id:

@@ -39,7 +39,11 @@ finite decimals), vw_b is VRW and VT_b the vega threshold; concentration compare
 with VT_b, as the methodology does.
 
 Bounds (``simm_params``): |x| < 2**48, 1 <= T < 2**48 so M < 2**48 and M / T < 2**48; w < 2**32;
-C < 2**14, |rho|, |gamma| <= C; at most 32 factors, 16 buckets. Then w**2 a**2 M < 2**208 and
+C < 2**14, 0 <= rho <= C, |gamma| <= C; at most 32 factors, 16 buckets. Signs: Y_b >= 0 because
+rho_b is in [0, 1] and the matrix [min(M_k, M_l)] is positive semidefinite (a min kernel); Z >= 0
+because the loader checks the inter-bucket matrix (diagonal C) to be positive semidefinite, exactly,
+and |S_b| <= K_b: Z = S' Gamma S + C * sum_b (K_b**2 - S_b**2). So no root ever sees a negative
+radicand (``csqrt``'s 0 for N <= 0 is never used by a loaded model). Then w**2 a**2 M < 2**208 and
 |WS_k| < 2**105; |Y_b| < 2**(14 + 144 + 11) = 2**169 and w**2 Y_b < 2**233; K_b**2 <= w**2 Y_b /
 (C T) + 2 K_b so K_b < 2**111 (Y_b / (C T) <= 2 * 32**2 * 2**144); |sum WS| < 2**110; |Z| <
 2**14 * 2**4 * 2**222 + 2**14 * 2**8 * 2**222 < 2**245; margin < 2**116 (delta) and Q < 2**117;
@@ -55,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from zkmargin.field import from_signed
 
-from .decimal import format_decimal, show_value
+from .decimal import format_amount, format_decimal, show_value
 from .errors import SchemaError
 from .simm_params import (
     SIMM_MAX_BUCKETS,
@@ -182,7 +186,7 @@ def evaluate_simm(model: VenueModel, market: Market, portfolio: Portfolio, t: in
             lines.append(AssetLine(j, asset.symbol, amounts[j], value * rs, weighted))
     requirement = dm.margin + vm.margin
     dd = model.report_decimals
-    label = f"delta margin {format_decimal(dm.margin, dd)} + vega margin {format_decimal(vm.margin, dd)}"
+    label = f"delta margin {format_amount(dm.margin, dd)} + vega margin {format_amount(vm.margin, dd)}"
     return _report(model, t, equity, requirement, equity - requirement, rs * t, binding_label=label,
                    assets=tuple(lines))
 
