@@ -62,12 +62,14 @@ def test_published_examples_break_down_as_the_page_says():
     assert rep.spreads is not None
     assert rep.spreads.intra_counts == (0, 10**4, 0) and rep.spreads.intra_charges == (0, 50 * scale, 0)
     assert rep.scenario_losses[10] == 250 * scale  # scenario 11: Month 4 up $750, Month 2 up $500
+    assert rep.explain().endswith("binding scenario 11 + intra-commodity spread charge 50.00")
     model, market, pf = _case_docs(_cases("cases.json")[2])
     rep = evaluate(model, market, pf, 0)
     assert rep.spreads is not None
     assert rep.spreads.inter_counts == (10**4,)
     assert rep.spreads.inter_credits == ((1925 * scale, 1375 * scale),)
     assert rep.group_requirements == (1575 * scale, 1125 * scale)
+    assert "group 1: scenario 13 - inter-commodity spread credit 1,925.00" in rep.explain()
 
 
 def test_priority_order_decides_which_spread_forms():

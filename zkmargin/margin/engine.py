@@ -418,6 +418,13 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
                 continue
             what = "short option minimum" if rs * floor == per_group[g] and (floor > losses[worst] or spreads) \
                 else f"scenario {worst + 1}"
+            if spreads and what != "short option minimum":  # name the spread parts that set it
+                parts = [what] if losses[worst] > 0 else []
+                for name, x, sign in (("intra-commodity spread charge", spreads.group_charges[g], "+"),
+                                      ("inter-commodity spread credit", spreads.group_credits[g], "-")):
+                    if x:
+                        parts.append(f"{sign} {name} {format_amount(x, model.report_decimals)}")
+                what = " ".join(parts).removeprefix("+ ")
             labels.append(what if model.n_groups == 1 else f"group {g + 1}: {what}")
         extra = {"binding": groups[0][2] if model.n_groups == 1 else None, "binding_label": "; ".join(labels),
                  "scenario_losses": tuple(rs * x for losses, _, _ in groups for x in losses),
