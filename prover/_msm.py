@@ -628,8 +628,9 @@ def choose_window(m: int, threads: int | None = None, glv: bool = False) -> int:
     return min(range(2, 17), key=lambda c: (_window_cost(m, c, t, glv), c))
 
 
-def choose_glv(m: int, threads: int | None = None) -> tuple[bool, int]:
-    """(use GLV, window) for a G1 MSM of m full-size scalars: GLV when its best cost is lower."""
+def choose_glv(m: int, threads: int | None = None) -> tuple[bool, tuple[int, int]]:
+    """(use GLV, (best window without, best window with)) for a G1 MSM of m full-size scalars:
+    GLV when its best cost is lower."""
     t = threads or _threads()
     c0, c1 = choose_window(m, t), choose_window(m, t, glv=True)
     return (_window_cost(m, c1, t, True) < _window_cost(m, c0, t, False)), (c0, c1)
@@ -676,7 +677,7 @@ def msm(
             W = _glv.glv_windows(c)
             digits = np.empty((W, 2 * big.size), dtype=np.int32)
             glv_digits(scalars, big, c, _glv.KERNEL_CONSTS, digits)
-            endo = _BETA_MONT
+            endo: np.ndarray = _BETA_MONT
         else:
             W = -(-255 // c)
             digits = np.empty((W, big.size), dtype=np.int32)
