@@ -29,6 +29,7 @@ _PROBES: dict[str, tuple[tuple[str, str], ...]] = {
         ("zkmargin.prover._ntt", "_local_blocks"),
         ("zkmargin.prover._msm", "msm_pippenger_affine"),
         ("zkmargin.prover._msm", "signed_digits"),
+        ("zkmargin.prover._msm", "glv_digits"),
     ),
     "verifier": (
         ("zkmargin.verifier._pairing_numba", "pairing_check_kernel"),
