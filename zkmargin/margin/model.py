@@ -316,10 +316,10 @@ class VenueModel:
             params["requirement"] = self.requirement
         if spec.scenarios:
             params["short_option_floor"] = self.short_option_floor
-        if self.signed_collateral:
-            params["signed_collateral"] = True
             if self.spreads:
                 params["spreads"] = self.spreads.to_dict()
+        if self.signed_collateral:
+            params["signed_collateral"] = True
         if spec.health and self.health_formula != "floor-weighted":
             params["formula"] = self.health_formula
         doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "venue_model", "model_id": self.model_id,
