@@ -14,6 +14,11 @@ Bounds: V_j = a_j * p_j < 2**128 (the tier comparison width, NOTIONAL_BITS), tie
 
 Cost (``tiered_cost``): the shared statement, per instrument as ``cross``, per asset 65 + 1
 (value) + ``progressive_cost(T, 128)``, plus 205.
+
+Per-symbol decimals (``decimals.assets``): V_j = a_j * p_j * 10**(QD - q_j) with a_j < 2**128 base
+units of the asset's own decimals, range-checked below 2**128 (``collateral.wide_asset_value``: the
+value cap, so the schedule's 128-bit comparison width and every bound above hold as derived); per
+asset ``WIDE_VALUE_COST`` (259) + ``progressive_cost(T, 128)`` instead of 66 + the schedule.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from zkmargin.margin.model import VenueModel
 from ..api import API
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
+from .collateral import WIDE_VALUE_COST, wide_asset_value
 from .cross import POSITION_COST, positions_upnl_and_requirement, rate_requirement_cost
 
 __all__ = ["TieredMargin", "tiered_cost"]
@@ -35,7 +41,8 @@ def tiered_cost(model: VenueModel) -> int:
     """Constraints of ``TieredMargin(model=model)`` (a test pins it against the compiled count)."""
     return (statement_cost(model)
             + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
-            + model.n_assets * (65 + 1 + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
+            + model.n_assets * ((WIDE_VALUE_COST if model.per_symbol_decimals else 65 + 1)
+                                + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
             + gadgets.SURPLUS_COST)
 
 
@@ -50,8 +57,11 @@ class TieredMargin(MarginCircuit):
         equity = api.const(0)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
-                a = gadgets.checked_amount(api, account["amounts"][j])
-                value = api.mul(a, market["prices"][j], label="amount*price")
+                if model.per_symbol_decimals:  # 128-bit amounts at the asset's decimals, the value capped
+                    value, _ = wide_asset_value(api, model, j, account["amounts"][j], market["prices"][j])
+                else:
+                    a = gadgets.checked_amount(api, account["amounts"][j])
+                    value = api.mul(a, market["prices"][j], label="amount*price")
                 weights = [rs - h for h in market["tier_haircuts"][j]]
                 with api.scope("tiers"):
                     equity = equity + gadgets.progressive(api, value, market["tier_bounds"][j], weights,

@@ -333,6 +333,12 @@ def _report(model: VenueModel, t: int, equity: int, requirement: int, surplus: i
                         passes=passes, shortfall=0 if passes else threshold - surplus, **kw)  # type: ignore[arg-type]
 
 
+def collateral_scale(model: VenueModel, j: int) -> int:
+    """10**(QD - q_j): turns amount * price of asset slot j into the value unit 10**-(QD+PD) (cross,
+    scenario, tiered; 1 unless the model declares per-symbol decimals)."""
+    return 10 ** (model.quantity_decimals - model.asset_quantity_decimals(j))
+
+
 def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
     """cross, tiered and scenario: one pool of collateral against the whole portfolio.
 
@@ -365,6 +371,12 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
 
     Check: ``E - Q >= RS * T``; surplus = E - Q, threshold = RS * T (report decimals QD + PD + RD).
 
+    Per-symbol decimals (``decimals.assets``, q_j <= QD): a_j is in base units of 10**-q_j, up to
+    2**128 of them (signed: |a_j| < 2**128), and a_j * p_j above reads a_j * p_j * 10**(QD - q_j)
+    (``collateral_scale``), the value V_j in value units; each |V_j| must stay below
+    2**WIDE_VALUE_BITS (else SchemaError: outside the model, the circuit has no witness), so every
+    bound below holds as derived for 64-bit amounts (where V_j < 2**128 by construction).
+
     Bounds: C_j <= RS * a_j * p_j < 2**188; |RS * s * (m - e)| < 2**187; |E| < 2**198 (at most 2**10
     items); P_rates(N) <= RS * N < 2**187 (N = |s| * m < 2**127), Q < 2**197; |loss_s|, floor <
     2**137 (signed width LOSS_BITS); RS * T < 2**188; |E - Q - RS * T| < 2**199.
@@ -376,7 +388,11 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
     position_lines, asset_lines = [], []
     for j, asset in enumerate(market.assets):
         a = amounts[j]
-        value = a * asset.price
+        value = a * asset.price * collateral_scale(model, j)
+        if abs(value) >> _limits.WIDE_VALUE_BITS:  # per-symbol decimals only: else |a * p| < 2**128
+            raise SchemaError("portfolio", f"collateral {asset.symbol}",
+                              f"its value at price {asset.price} reaches 2^{_limits.WIDE_VALUE_BITS} value units: "
+                              "outside the model's bounds (zkmargin.margin.limits.WIDE_VALUE_BITS)")
         weighted = _tier_value(model, asset.tiers, value) if kind == "tiered" else value * (rs - asset.haircut)
         if a < 0:  # signed collateral: a borrowed balance at its liability weight (>= RS)
             weighted = value * asset.liability_weight

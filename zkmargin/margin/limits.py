@@ -45,6 +45,13 @@ aave-v3.5 (RD <= 4, HD <= 18): S * WAD < 2**(152 + 60) = 2**212, h * RS * D < 2*
 2**216 < 2**217 (AAVE_SURPLUS_BITS = 218). Every width stays far below the field's 253 bits.
 Without a cap the weighted sum would reach 2**(192 + 10 + 60) = 2**262 > r: that is why the value,
 not only the amount, is bounded.
+
+The value models (cross, scenario, tiered) with per-symbol decimals: asset j's value in value units
+is V_j = a_j * p_j * 10**(QD - q_j) with q_j <= QD; |a_j| < 2**128, p_j < 2**64 and 10**(QD - q_j) <=
+10**MAX_DECIMALS < 2**60 give |V_j| < 2**252 < r (no wrap), and V_j is range-checked below
+2**WIDE_VALUE_BITS, which is the bound V_j = a_j * p_j < 2**128 that 64-bit amounts had; so
+C_j < 2**188 (signed |C_j| < 2**191.12), the tiered schedule's 128-bit width and every later bound
+(``zkmargin.margin.engine._pooled``, ``circuits.margin.collateral``) hold unchanged.
 """
 
 from __future__ import annotations

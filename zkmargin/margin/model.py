@@ -22,7 +22,8 @@ weight per asset (10**-RD, at least RS = 100 %) in a ``liability_weights`` segme
 haircuts, and a negative balance counts ``amount * price * liability_weight`` (a positive one
 ``amount * price * (RS - haircut)`` as before). Without the flag nothing changes.
 
-Per-symbol decimals (``decimals.assets`` in the model document; health only for now): asset j's
+Per-symbol decimals (``decimals.assets`` in the model document; health, cross, scenario and tiered,
+for collateral assets; instruments keep QD): asset j's
 amounts are in base units of 10**-q_j with its own q_j <= QD (WETH 18, WBTC 8, USDC 6, as the
 token contracts declare them), so an on-chain balance is taken as it is; such a model allows
 amounts up to 2**WIDE_AMOUNT_BITS (2**128) base units (``zkmargin.margin.limits``). Its market

@@ -31,10 +31,11 @@ Venue model (``kind: "venue_model"``)::
   and gives every market asset a ``liability_weight`` in [1, 10] (100 % to 1,000 %, rate
   decimals): a negative balance counts amount * price * liability_weight.
 
-  Per-symbol decimals (health): ``"decimals": {..., "assets": {"WETH": 18, "WBTC": 8, "USDC": 6}}``
-  gives every asset symbol its own quantity decimals, each in [0, quantity] (quantity is then the
-  largest) and with base <= its decimals + price; amounts of that asset are read at its decimals
-  and may reach 2**128 base units (``zkmargin.margin.limits.WIDE_AMOUNT_BITS``).
+  Per-symbol decimals (health, cross, scenario, tiered): ``"decimals": {..., "assets": {"WETH": 18,
+  "WBTC": 8, "USDC": 6}}`` gives every asset symbol its own quantity decimals, each in [0, quantity]
+  (quantity is then the largest; health also base <= its decimals + price); amounts of that asset
+  are read at its decimals and may reach 2**128 base units (``zkmargin.margin.limits.WIDE_AMOUNT_BITS``;
+  signed collateral: |amount| < 2**128); each asset's value is capped below 2**WIDE_VALUE_BITS.
 
   SPAN spreads (scenario): ``"parameters": {..., "spreads": {"tier_groups": [0, 0, 1], "intra":
   [{"tiers": [0, 1]}, ...], "inter": [{"groups": [0, 1], "ratios": [2, 1], "sides": ["A", "B"]},
@@ -324,7 +325,7 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
 #: Models that accept signed collateral (``parameters.signed_collateral``: borrowed balances).
 _SIGNED_COLLATERAL = {"cross": ("signed_collateral",), "scenario": ("signed_collateral",)}
 #: Models that accept per-symbol quantity decimals (``decimals.assets``).
-_PER_SYMBOL_DECIMALS = {"health": ("assets",)}
+_PER_SYMBOL_DECIMALS = {"health": ("assets",), "cross": ("assets",), "scenario": ("assets",), "tiered": ("assets",)}
 
 
 def _symbol_decimals(doc: _Doc, dd: dict[str, Any], key: str, symbols: tuple[str, ...], qd: int) -> tuple[int, ...]:
