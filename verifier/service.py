@@ -447,8 +447,9 @@ def _mismatches(statement: str, expected: Sequence[int], public: Sequence[int]) 
 
 
 def _explain_mismatch(mm: list[tuple[str, int, int]]) -> str:
-    return "the proof is about another statement: " + "; ".join(
-        f"{n} differs (expected {e}, proof carries {g})" for n, e, g in mm)
+    from zkmargin.verifier.venue import explain_mismatches
+
+    return explain_mismatches(mm)
 
 
 def _check_key_model(vk: Any, expected: Any, config: ServiceConfig) -> None:

@@ -26,6 +26,7 @@ from zkmargin.errors import MalformedInputError, PublicInputCountError
 from zkmargin.groth16 import Proof, VerifyingKey
 from zkmargin.margin.documents import Context
 from zkmargin.margin.errors import SchemaError
+from zkmargin.margin.limits import DUAL_SHIFT
 from zkmargin.margin.model import Market, VenueModel, model_digest
 from zkmargin.margin.statement import public_inputs
 
@@ -44,6 +45,7 @@ __all__ = [
     "BatchMarginVerdict",
     "check_margin_proof",
     "check_margin_proofs",
+    "explain_mismatches",
 ]
 
 #: The public inputs of a bilateral margin proof, in order.
@@ -180,6 +182,22 @@ def check_key_model(vk: VerifyingKey | PreparedVerifyingKey, expected: ExpectedS
                                     f"{expected.kind} statement")
 
 
+def _show_input(name: str, value: int) -> str:
+    """A public input for a message; a packed pair of thresholds (initial * 2**128 + maintenance,
+    ``zkmargin.margin.parse_threshold``) is shown split as well."""
+    if name == "threshold" and value >> DUAL_SHIFT:
+        hi, lo = divmod(value, 1 << DUAL_SHIFT)
+        return f"{value} = initial {hi} * 2^{DUAL_SHIFT} + maintenance {lo}"
+    return str(value)
+
+
+def explain_mismatches(mismatches: Sequence[tuple[str, int, int]]) -> str:
+    """The one message for a statement mismatch (every path: CLI, Python API, service)."""
+    parts = [f"{name} differs (expected {_show_input(name, exp)}, proof carries {_show_input(name, got)})"
+             for name, exp, got in mismatches]
+    return "the proof is about another statement: " + "; ".join(parts)
+
+
 @dataclass
 class MarginVerdict:
     """Outcome of ``check_margin_proof``: ``ok`` only when the statement matches and the proof verifies."""
@@ -195,8 +213,7 @@ class MarginVerdict:
 
     def explain(self) -> str:
         if self.mismatches:
-            parts = [f"{name} differs (expected {exp}, proof carries {got})" for name, exp, got in self.mismatches]
-            return "the proof is about another statement: " + "; ".join(parts)
+            return explain_mismatches(self.mismatches)
         if self.proof_valid:
             return "valid: the account meets the rule for this market, threshold and context"
         return "invalid: the proof does not verify for this statement"

@@ -406,7 +406,9 @@ _path_in = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--market", "market_path", type=_path_in, help="Margin flow: the epoch's market data (.json).")
 @click.option("--portfolio", "portfolio_path", type=_path_in, help="Margin flow: the hidden portfolio (.json).")
 @click.option("--salt", "salt_path", type=_path_in, help="Margin flow: the salt file from zkmargin commit.")
-@click.option("--threshold", help="Margin flow: the required surplus (quote) or health factor, e.g. 1000 or 1.30.")
+@click.option("--threshold", help="Margin flow: the required surplus (quote), health factor or ratio, e.g. 1000, "
+                                 "1.30 or 1.05; a model with requirement initial+maintenance takes both, initial "
+                                 "first: 1000,500.")
 @click.option("--context", "context_path", type=_path_in, help="Margin flow: the venue's context.json.")
 @click.option("--opening", "opening_path", type=_path_in,
               help="Attested flow (instead of --salt): your account's opening from the venue's accounts build.")
@@ -605,7 +607,8 @@ def _margin_witness(model_path: Path, market_path: Path, portfolio_path: Path, s
 @click.option("--market", "market_path", type=_path_in, help="Venue check: the venue's own market data (.json).")
 @click.option("--commitment", "commitment_path", type=_path_in,
               help="Venue check: the account's commitment.json the venue holds (batch: for items without their own).")
-@click.option("--threshold", help="Venue check: the threshold the venue requires (e.g. 1000 or 1.30).")
+@click.option("--threshold", help="Venue check: the threshold the venue requires (e.g. 1000, 1.30 or 1.05; "
+                                 "initial+maintenance models: both, as 1000,500).")
 @click.option("--context", "context_path", type=_path_in,
               help="Venue check: the context.json the venue issued (batch: for items without their own).")
 @click.option("--root", "root_path", type=_path_in,

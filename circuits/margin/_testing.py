@@ -17,10 +17,12 @@ from dataclasses import replace
 from typing import Any
 
 from zkmargin.errors import UnsatisfiedConstraintError
-from zkmargin.margin.engine import MarginReport, evaluate
-from zkmargin.margin.limits import AMOUNT_BITS, PRICE_BITS, RISK_BITS, SIZE_BITS, VALUE_BITS
+from zkmargin.margin.engine import MarginReport, evaluate, threshold_bits
+from zkmargin.margin.limits import AMOUNT_BITS, DUAL_SHIFT, PRICE_BITS, RISK_BITS, SIZE_BITS, VALUE_BITS
 from zkmargin.margin.model import (
+    RATIO_DECIMALS,
     AssetData,
+    EModeCategory,
     Holding,
     InstrumentData,
     Market,
@@ -242,37 +244,52 @@ def random_case(rng: random.Random, model: VenueModel) -> tuple[Market, Portfoli
         risk = tuple(_signed(rng, RISK_BITS, small=10**5) for _ in range(model.n_scenarios)) if spec.scenarios else ()
         som = random_value(rng, PRICE_BITS) if spec.scenarios and model.short_option_floor else 0
         instruments.append(InstrumentData(sym, mark, brackets, risk, som))
+    c_max = model.n_emode  # health e-mode: random category thresholds and membership bits
+    emode = tuple(EModeCategory(f"category {c}", rng.randrange(0, rs + 1)) for c in range(1, c_max + 1))
+    member = {sym: tuple(c for c in range(1, c_max + 1) if rng.random() < 0.5) for sym in model.assets}
     assets = []
     for sym in model.assets:
         price = random_value(rng, PRICE_BITS)
         haircut = rng.randrange(0, rs + 1) if spec.haircuts else 0
         lt = rng.randrange(0, rs + 1) if spec.health else 0
         tiers = _tiers(rng, model.n_tiers, rs, amounts.get(sym, 0) * price) if spec.tiers else ()
-        assets.append(AssetData(sym, price, haircut, lt, tiers))
-    market = Market(model.venue, model.model_id, rng.randrange(0, 1 << 64), tuple(instruments), tuple(assets))
-    portfolio = Portfolio(model.model_id, tuple(positions), collateral, debts)
+        assets.append(AssetData(sym, price, haircut, lt, tiers, emode=member[sym]))
+    market = Market(model.venue, model.model_id, rng.randrange(0, 1 << 64), tuple(instruments), tuple(assets),
+                    emode=emode)
+    portfolio = Portfolio(model.model_id, tuple(positions), collateral, debts, emode=rng.randrange(0, c_max + 1))
     return revalidate(model, market, portfolio)
 
 
 def thresholds_near(model: VenueModel, report: MarginReport) -> tuple[int, int] | None:
     """(t_pass, t_fail = t_pass + 1): the largest threshold that passes and the next one.
 
-    Value models: ``floor(surplus / RS)``; health: ``floor(W * 10**HD / D)``. None when no
-    threshold in range passes (surplus < 0) or every one does (health without debt), or when
-    t_fail would leave the threshold's range.
+    Value models: ``floor(surplus / RS)``; a ratio statement: the largest t with ``equity * 10**4
+    >= t * requirement`` (``>`` for ratio-above); two bases: both parts' largest thresholds packed
+    (t_fail raises the maintenance one); health: ``floor(W * 10**HD / D)``. None when no threshold
+    in range passes (surplus < 0) or every one does (health without debt, a ratio without
+    requirement), or when t_fail would leave the threshold's range.
     """
     if model.margin_model == "health":
         debt = sum(line.debt_value for line in report.assets) // 10**model.health_decimals
         if debt == 0:
             return None
         t = report.equity // debt
-        limit = 1 << 64
-    else:
-        if report.surplus < 0:
-            return None
-        t = report.surplus // model.rate_scale
-        limit = 1 << 128
-    return (t, t + 1) if t + 1 < limit else None
+        return (t, t + 1) if t + 1 < 1 << 64 else None
+    per = []
+    for part in report.parts or (report,):
+        if model.statement == "surplus":
+            if part.equity - part.requirement < 0:
+                return None
+            per.append((part.equity - part.requirement) // model.rate_scale)
+        else:
+            n, q = part.equity * 10**RATIO_DECIMALS, part.requirement
+            if q == 0 or n - (model.statement == "ratio-above") < 0:
+                return None
+            per.append((n - (model.statement == "ratio-above")) // q)
+    if any(t + 1 >= 1 << threshold_bits(model) for t in per):
+        return None
+    t = (per[0] << DUAL_SHIFT) + per[1] if len(per) == 2 else per[0]
+    return t, t + 1
 
 
 def witness_passes(circuit: MarginCircuit) -> bool:

@@ -22,26 +22,43 @@ not open here.
 
 Cost of this shared part (``statement_cost``): ``commitment_cost(n_account)`` (commitment, the
 model digest a constant) + ``hash_vector_cost(n_market)`` (digest) + 2 (the two equalities) + 15
-(header) + the threshold's range check (THRESHOLD_BITS + 1 = 129, health HEALTH_THRESHOLD_BITS + 1
-= 65) + one constraint per padding slot (``len`` of every ``padding_slots`` list) + one per unread
-account value (none for the five models: each reads every slot).
+(header) + the threshold's range check (``threshold_cost``: THRESHOLD_BITS + 1 = 129, health
+HEALTH_THRESHOLD_BITS + 1 = 65, a ratio 33; two thresholds 2 * 126 + 1 = 253) + one constraint per
+padding slot (``len`` of every ``padding_slots`` list) + one per unread account value (none for the
+five models: each reads every slot). The final check (``assert_statement``, ``check_cost``) is
+counted by each model.
+
+The statement forms (``model.statement``, ``model.bases``; ``zkmargin.margin.engine``), checked by
+``assert_statement`` with E the equity and Q_b the requirement of basis b, both scaled by RS:
+
+* surplus: ``E - Q_b - RS * t_b`` in [0, 2**SURPLUS_BITS) (SURPLUS_BITS + 1 constraints);
+* ratio: ``E * 10**RATIO_DECIMALS - t_b * Q_b`` in [0, 2**RATIO_SURPLUS_BITS) (1 + 238); ratio-above
+  (strictly above t) the same minus 1;
+* two bases (initial and maintenance): one check per basis, each against its own threshold; the
+  public threshold is ``t_initial * 2**DUAL_SHIFT + t_maintenance``, split by a hint into two
+  125-bit range-checked parts and recomposed (below 2**253 < r, so a lying split fails).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from typing import Any, ClassVar
 
 from zkmargin.errors import CircuitError
+from zkmargin.margin.engine import threshold_bits
 from zkmargin.margin.limits import (
-    HEALTH_THRESHOLD_BITS,
+    DUAL_SHIFT,
     MAX_BRACKETS,
     MAX_DECIMALS,
     MAX_ITEMS,
     MAX_SCENARIOS,
-    THRESHOLD_BITS,
+    RATIO_SURPLUS_BITS,
+    SURPLUS_BITS,
 )
 from zkmargin.margin.model import (
     HEADER_LENGTH,
+    RATIO_DECIMALS,
     VenueModel,
     account_layout,
     layout_length,
@@ -52,9 +69,12 @@ from zkmargin.margin.model import (
 
 from ..api import API, Var
 from ..circuit import Circuit, param, public, secret
+from ..hints import register_hint
 from ..std import encoding, rangecheck
+from . import gadgets
 
-__all__ = ["MarginCircuit", "Segments", "statement_cost", "padding_cost", "EPOCH_INDEX"]
+__all__ = ["MarginCircuit", "Segments", "statement_cost", "padding_cost", "threshold_cost", "check_cost",
+           "EPOCH_INDEX"]
 
 #: Index of the epoch in the market header: the one header entry the circuit leaves free.
 EPOCH_INDEX = 3
@@ -78,6 +98,26 @@ def _split(values: list[Var], layout: list[tuple[str, tuple[int, ...]]]) -> Segm
     return out
 
 
+@register_hint("margin.split_threshold")
+def _hint_split_threshold(ins: Sequence[int]) -> list[int]:
+    """Input: the packed threshold; outputs (t_initial, t_maintenance)."""
+    hi, lo = divmod(ins[0], 1 << DUAL_SHIFT)
+    return [hi, lo]
+
+
+def threshold_cost(model: VenueModel) -> int:
+    """Constraints of the public threshold's range check (one or two thresholds)."""
+    bits = threshold_bits(model)
+    return len(model.bases) * (bits + 1) + (1 if len(model.bases) > 1 else 0)
+
+
+def check_cost(model: VenueModel) -> int:
+    """Constraints of ``assert_statement``: per basis, SURPLUS_BITS + 1 (surplus) or
+    1 + RATIO_SURPLUS_BITS + 1 (ratio)."""
+    per = 1 + RATIO_SURPLUS_BITS + 1 if model.statement != "surplus" else SURPLUS_BITS + 1
+    return len(model.bases) * per
+
+
 def padding_cost(model: VenueModel) -> int:
     """Constraints of the padding rule: one per padding slot of the account vector."""
     return sum(len(v) for v in padding_slots(model).values())
@@ -93,9 +133,8 @@ def statement_cost(model: VenueModel) -> int:
     """Constraints of the shared part of a margin circuit for ``model`` (module docstring)."""
     n_acc = layout_length(account_layout(model))
     n_mkt = layout_length(market_layout(model))
-    t_bits = HEALTH_THRESHOLD_BITS if model.margin_model == "health" else THRESHOLD_BITS
     return (encoding.commitment_cost(n_acc) + encoding.hash_vector_cost(n_mkt) + 2
-            + (HEADER_LENGTH - 1) + t_bits + 1 + padding_cost(model))
+            + (HEADER_LENGTH - 1) + threshold_cost(model) + padding_cost(model))
 
 
 class MarginCircuit(Circuit):
@@ -175,8 +214,7 @@ class MarginCircuit(Circuit):
                     if k != EPOCH_INDEX:
                         api.assert_equal(market[k], want, label=f"h[{k}]")
             with api.scope("threshold"):
-                bits = HEALTH_THRESHOLD_BITS if self.kind == "health" else THRESHOLD_BITS
-                rangecheck.assert_bits(api, threshold, bits=bits)
+                self._thresholds = self._split_thresholds(api, model, threshold)
             with api.scope("padding"):
                 segments = _split(account, account_layout(model))
                 for name, idx in padding_slots(model).items():
@@ -197,6 +235,38 @@ class MarginCircuit(Circuit):
                 if v.wire is None or v.wire not in read:
                     api.assert_zero(v, label=f"account[{k}]")
 
+    @staticmethod
+    def _split_thresholds(api: API, model: VenueModel, threshold: Var) -> list[Var]:
+        """The range-checked threshold of each basis (module docstring)."""
+        bits = threshold_bits(model)
+        if len(model.bases) == 1:
+            rangecheck.assert_bits(api, threshold, bits=bits)
+            return [threshold]
+        hi, lo = api.hint("margin.split_threshold", [threshold], n_out=2)
+        for name, v in (("initial", hi), ("maintenance", lo)):
+            with api.scope(name):
+                rangecheck.assert_bits(api, v, bits=bits)
+        api.assert_equal(hi.scale(1 << DUAL_SHIFT) + lo, threshold, label="packed")
+        return [hi, lo]
+
+    def assert_statement(self, api: API, equity: Var, requirement: Var | Mapping[str, Var]) -> None:
+        """The model's final check (module docstring): ``equity`` and the requirement (one Var, or
+        one per basis of ``model.bases``) both scaled by RS, each with |x| < 2**(SURPLUS_BITS - 1).
+        Cost: ``check_cost(model)``."""
+        model = self.model
+        bases = model.bases
+        for basis, t in zip(bases, self._thresholds, strict=True):
+            q = requirement[basis] if isinstance(requirement, Mapping) else requirement
+            with api.scope(basis) if len(bases) > 1 else nullcontext():
+                if model.statement != "surplus":
+                    d = equity.scale(10**RATIO_DECIMALS) - api.mul(t, q, label="t*requirement")
+                    if model.statement == "ratio-above":
+                        d = d - 1
+                    gadgets.assert_surplus(api, d, bits=RATIO_SURPLUS_BITS)
+                else:
+                    gadgets.assert_surplus(api, equity - q - t.scale(model.rate_scale))
+
     def margin(self, api: API, account: Segments, market: Segments) -> None:  # pragma: no cover - abstract
-        """The model's rule on the segments; must end in ``gadgets.assert_surplus``."""
+        """The model's rule on the segments; must end in ``assert_statement`` (or, for a model with
+        its own statement form, ``gadgets.assert_surplus``)."""
         raise NotImplementedError

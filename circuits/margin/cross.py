@@ -22,6 +22,7 @@ notional) + ``rate_requirement_cost(model)`` (``progressive_cost(K, 128)`` for m
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import ClassVar
 
 from zkmargin.margin.limits import NOTIONAL_BITS
@@ -29,13 +30,19 @@ from zkmargin.margin.model import VenueModel
 
 from ..api import API, Var
 from . import gadgets
-from .base import MarginCircuit, Segments, statement_cost
+from .base import MarginCircuit, Segments, check_cost, statement_cost
 from .collateral import collateral_cost, collateral_equity
 
 __all__ = ["CrossMargin", "cross_cost", "rate_requirement", "rate_requirement_cost", "flat_collateral"]
 
 #: Constraints of one position slot besides its bracket schedule: range checks, uPnL, notional.
 POSITION_COST = 132 + 2
+
+
+def _basis_requirement(api: API, basis: str, market: Segments, i: int, n: Var) -> Var:
+    if basis == "initial":
+        return gadgets.tier_rate(api, n, market["rate_bounds"][i], market["initial_rates"][i], bits=NOTIONAL_BITS)
+    return gadgets.progressive(api, n, market["rate_bounds"][i], market["maintenance_rates"][i], bits=NOTIONAL_BITS)
 
 
 def rate_requirement(api: API, model: VenueModel, market: Segments, i: int, pos: gadgets.Position) -> Var:
@@ -46,30 +53,40 @@ def rate_requirement(api: API, model: VenueModel, market: Segments, i: int, pos:
     Soundness: the notional is below 2**127 (|s| < 2**63 checked, mark < 2**64 by the market
         precondition), within the 128-bit comparison width; bounds are the market's.
     """
+    return rate_requirements(api, model, market, i, pos)[model.requirement]
+
+
+def rate_requirements(api: API, model: VenueModel, market: Segments, i: int, pos: gadgets.Position) -> dict[str, Var]:
+    """``rate_requirement`` for each basis of ``model.bases`` (both for "initial+maintenance"), the
+    notional computed once. Cost: ``rate_requirement_cost(model)``."""
     n = gadgets.notional(api, pos, market["marks"][i])
-    if model.requirement == "initial":
-        return gadgets.tier_rate(api, n, market["rate_bounds"][i], market["initial_rates"][i], bits=NOTIONAL_BITS)
-    return gadgets.progressive(api, n, market["rate_bounds"][i], market["maintenance_rates"][i], bits=NOTIONAL_BITS)
+    out: dict[str, Var] = {}
+    for basis in model.bases:
+        with api.scope(basis) if len(model.bases) > 1 else nullcontext():
+            out[basis] = _basis_requirement(api, basis, market, i, n)
+    return out
 
 
 def rate_requirement_cost(model: VenueModel) -> int:
-    """Constraints of ``rate_requirement`` besides the notional (counted in POSITION_COST)."""
+    """Constraints of ``rate_requirements`` besides the notional (counted in POSITION_COST)."""
     k = model.n_rate_brackets
-    if model.requirement == "initial":
-        return gadgets.tier_rate_cost(k, NOTIONAL_BITS)
-    return gadgets.progressive_cost(k, NOTIONAL_BITS)
+    return sum(gadgets.tier_rate_cost(k, NOTIONAL_BITS) if b == "initial"
+               else gadgets.progressive_cost(k, NOTIONAL_BITS) for b in model.bases)
 
 
-def positions_upnl_and_requirement(api: API, model: VenueModel, account: Segments, market: Segments) -> tuple[Var, Var]:
-    """(RS * sum of uPnL, sum of rate requirements) over every instrument slot, sizes and entries
-    range-checked (shared by the cross and tiered models)."""
+def positions_upnl_and_requirement(api: API, model: VenueModel, account: Segments,
+                                   market: Segments) -> tuple[Var, dict[str, Var]]:
+    """(RS * sum of uPnL, the sum of rate requirements per basis of ``model.bases``) over every
+    instrument slot, sizes and entries range-checked (shared by the cross and tiered models)."""
     rs = model.rate_scale
-    upnl, requirement = api.const(0), api.const(0)
+    upnl = api.const(0)
+    requirement = {b: api.const(0) for b in model.bases}
     for i in range(model.n_instruments):
         with api.scope(f"position[{i}]"):
             pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
             upnl = upnl + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
-            requirement = requirement + rate_requirement(api, model, market, i, pos)
+            for b, q in rate_requirements(api, model, market, i, pos).items():
+                requirement[b] = requirement[b] + q
     return upnl, requirement
 
 
@@ -86,7 +103,7 @@ def flat_collateral(api: API, amount: Var, price: Var, haircut: Var, rs: int) ->
 def cross_cost(model: VenueModel) -> int:
     """Constraints of ``CrossMargin(model=model)`` (a test pins it against the compiled count)."""
     return (statement_cost(model) + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
-            + collateral_cost(model) + gadgets.SURPLUS_COST)
+            + collateral_cost(model) + check_cost(model))
 
 
 class CrossMargin(MarginCircuit):
@@ -96,8 +113,7 @@ class CrossMargin(MarginCircuit):
 
     def margin(self, api: API, account: Segments, market: Segments) -> None:
         model = self.model
-        rs = model.rate_scale
         equity = api.const(0)
         equity = equity + collateral_equity(api, model, account, market)  # signed: borrowed balances
         upnl, requirement = positions_upnl_and_requirement(api, model, account, market)
-        gadgets.assert_surplus(api, equity + upnl - requirement - self.threshold.scale(rs))
+        self.assert_statement(api, equity + upnl, requirement)

@@ -47,11 +47,11 @@ from zkmargin.margin.limits import AMOUNT_BITS, PRICE_BITS, WIDE_AMOUNT_BITS, WI
 from zkmargin.margin.model import VenueModel
 
 from ..api import API, Var
-from ..std import rangecheck
+from ..std import rangecheck, select
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
 
-__all__ = ["HealthFactor", "health_cost", "health_bounds", "AAVE_SURPLUS_BITS"]
+__all__ = ["HealthFactor", "health_cost", "health_bounds", "emode_thresholds", "emode_cost", "AAVE_SURPLUS_BITS"]
 
 #: Width of the aave-v3.5 final check (module docstring).
 AAVE_SURPLUS_BITS = 218
@@ -111,6 +111,47 @@ def _value(api: API, model: VenueModel, j: int, product: Var, ceil: bool) -> Var
     return gadgets.div_floor_const(api, product, z, n_max)
 
 
+def emode_cost(model: VenueModel) -> int:
+    """Constraints of ``emode_thresholds``: 0 without e-mode; with C categories and n_A assets
+    2C (selectors) + 1 (the category recomposed) + C (its threshold) + n_A * (C + 1)."""
+    c = model.n_emode
+    return 0 if c == 0 else 3 * c + 1 + model.n_assets * (c + 1)
+
+
+def emode_thresholds(api: API, model: VenueModel, account: Segments, market: Segments) -> list[Var]:
+    """Each asset's liquidation threshold for this account (``zkmargin.margin.engine._health``).
+
+    Without e-mode the market's. With C categories the account's category e (a secret account
+    value) gives selectors ``s_c = [e == c]`` (``is_equal``: exact whatever its hint says) and
+    ``e == sum_c c * s_c``, so e lies in [0, C] (a value outside has every s_c = 0 and fails);
+    the category's threshold ``lt_e = sum_c s_c * lt_c`` and per asset ``m_j = sum_c s_c *
+    member[j][c]`` (0 or 1: at most one s_c is 1 and the market's bits are 0/1, bound by its
+    digest), ``lt'_j = lt_j + m_j * (lt_e - lt_j)``. Cost: ``emode_cost(model)``.
+    """
+    lts = list(market["liquidation_thresholds"])
+    c_max = model.n_emode
+    if c_max == 0:
+        return lts
+    with api.scope("emode"):
+        e = account["emode"][0]
+        sel = []
+        for c in range(1, c_max + 1):
+            with api.scope(f"category[{c}]"):
+                sel.append(select.is_equal(api, e, c))
+        api.assert_equal(sum((s.scale(c) for c, s in enumerate(sel, start=1)), api.const(0)), e, label="in_range")
+        lt_e = api.const(0)
+        for c, s in enumerate(sel):
+            lt_e = lt_e + api.mul(s, market["emode_thresholds"][c], label=f"lt[{c + 1}]")
+        out = []
+        for j in range(model.n_assets):
+            with api.scope(f"asset[{j}]"):
+                m = api.const(0)
+                for c, s in enumerate(sel):
+                    m = m + api.mul(s, market["emode_collateral"][j][c], label=f"member[{c + 1}]")
+                out.append(lts[j] + api.mul(m, lt_e - lts[j], label="lt"))
+        return out
+
+
 def health_cost(model: VenueModel) -> int:
     """Constraints of ``HealthFactor(model=model)`` (a test pins it against the compiled count)."""
     _, _, rs, smax = health_bounds(model)
@@ -118,7 +159,7 @@ def health_cost(model: VenueModel) -> int:
     amount = (WIDE_AMOUNT_BITS if model.per_symbol_decimals else AMOUNT_BITS) + 1
     per_asset = sum(2 * amount + 2 + _value_cost(model, j, False) + _value_cost(model, j, formula != "aave-v3") + 1
                     for j in range(model.n_assets))
-    base = statement_cost(model) + per_asset + 1
+    base = statement_cost(model) + per_asset + 1 + emode_cost(model)
     if formula == "floor-weighted":
         return base + gadgets.div_const_cost(rs, smax) + gadgets.SURPLUS_COST
     half = gadgets.div_const_cost(2, _debt_max(model))
@@ -141,6 +182,7 @@ class HealthFactor(MarginCircuit):
         formula, wad = model.health_formula, 10**model.health_decimals
         bits = WIDE_AMOUNT_BITS if model.per_symbol_decimals else AMOUNT_BITS
         weighted, debt, collateral = api.const(0), api.const(0), api.const(0)
+        lts = emode_thresholds(api, model, account, market)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
                 price = market["prices"][j]
@@ -150,7 +192,7 @@ class HealthFactor(MarginCircuit):
                 with api.scope("debt"):
                     d = gadgets.checked_amount(api, account["debts"][j], bits=bits)
                     dv = _value(api, model, j, api.mul(d, price, label="amount*price"), ceil=formula != "aave-v3")
-                weighted = weighted + api.mul(cv, market["liquidation_thresholds"][j], label="cv*lt")
+                weighted = weighted + api.mul(cv, lts[j], label="cv*lt")
                 debt = debt + dv
                 collateral = collateral + cv
         h_debt = api.mul(self.threshold, debt, label="h*debt")

@@ -51,7 +51,7 @@ from ..std import minmax
 from ..std.cmp import is_less_unchecked
 from ..std.select import is_equal, select_unchecked
 from . import gadgets
-from .base import MarginCircuit, Segments, statement_cost
+from .base import MarginCircuit, Segments, check_cost, statement_cost
 from .collateral import collateral_cost, collateral_equity
 from .span import spread_cost, spread_requirement
 
@@ -73,7 +73,7 @@ def scenario_cost(model: VenueModel) -> int:
     maxes = (2 if floor and model.spreads is None else 1) * (_WIDTH + 3)
     per_group = s * (2 * _WIDTH + 4) + 1 + 1 + maxes
     return (statement_cost(model) + model.n_instruments * per_instrument + collateral_cost(model)
-            + g * per_group + gadgets.SURPLUS_COST + spread_cost(model))
+            + g * per_group + check_cost(model) + spread_cost(model))
 
 
 def _group_requirement(api: API, losses: list[Var], floor: Var | None) -> Var:
@@ -136,8 +136,8 @@ class ScenarioMargin(MarginCircuit):
             for g in range(n_g):
                 with api.scope(f"group[{g}]"):
                     scans.append(_group_requirement(api, losses[g], None))
-            requirement = spread_requirement(api, model, market, sizes, scans, floors if floor_on else None)
-            gadgets.assert_surplus(api, equity - requirement - self.threshold.scale(rs))
+            self.assert_statement(api, equity, spread_requirement(api, model, market, sizes, scans,
+                                                                  floors if floor_on else None))
             return
         if n_g == 1:
             requirement = _group_requirement(api, losses[0], floors[0] if floor_on else None)
@@ -146,4 +146,4 @@ class ScenarioMargin(MarginCircuit):
             for g in range(n_g):
                 with api.scope(f"group[{g}]"):
                     requirement = requirement + _group_requirement(api, losses[g], floors[g] if floor_on else None)
-        gadgets.assert_surplus(api, equity - requirement.scale(rs) - self.threshold.scale(rs))
+        self.assert_statement(api, equity, requirement.scale(rs))

@@ -30,7 +30,7 @@ from zkmargin.margin.model import VenueModel
 
 from ..api import API
 from . import gadgets
-from .base import MarginCircuit, Segments, statement_cost
+from .base import MarginCircuit, Segments, check_cost, statement_cost
 from .collateral import WIDE_VALUE_COST, wide_asset_value
 from .cross import POSITION_COST, positions_upnl_and_requirement, rate_requirement_cost
 
@@ -43,7 +43,7 @@ def tiered_cost(model: VenueModel) -> int:
             + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
             + model.n_assets * ((WIDE_VALUE_COST if model.per_symbol_decimals else 65 + 1)
                                 + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
-            + gadgets.SURPLUS_COST)
+            + check_cost(model))
 
 
 class TieredMargin(MarginCircuit):
@@ -67,4 +67,4 @@ class TieredMargin(MarginCircuit):
                     equity = equity + gadgets.progressive(api, value, market["tier_bounds"][j], weights,
                                                           bits=NOTIONAL_BITS)
         upnl, requirement = positions_upnl_and_requirement(api, model, account, market)
-        gadgets.assert_surplus(api, equity + upnl - requirement - self.threshold.scale(rs))
+        self.assert_statement(api, equity + upnl, requirement)

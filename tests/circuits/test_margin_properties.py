@@ -53,9 +53,12 @@ from zkmargin.margin import (
     load_model,
     load_portfolio,
 )
+from zkmargin.margin.engine import threshold_bits
 from zkmargin.margin.errors import SchemaError
 from zkmargin.margin.limits import (
     AMOUNT_BITS,
+    DUAL_SHIFT,
+    DUAL_THRESHOLD_BITS,
     HEALTH_THRESHOLD_BITS,
     MAX_BRACKETS,
     MAX_DECIMALS,
@@ -64,6 +67,7 @@ from zkmargin.margin.limits import (
     THRESHOLD_BITS,
     VALUE_BITS,
 )
+from zkmargin.margin.model import RATIO_DECIMALS
 
 KINDS = ["cross", "isolated", "scenario", "health", "tiered"]
 #: Every model of the random-portfolio and exact-threshold tests (simm has no maximum-size model:
@@ -467,6 +471,47 @@ def _exact_simm(model, rng):
     return market, exact, below, t
 
 
+def _exact_form(model, rng):
+    """A ratio statement, or two bases: (market, exact, below, t_pass, t_fail). Two bases: the exact
+    case of the initial check (``_exact_pooled`` or the ratio one on the initial basis), the
+    maintenance threshold 0 (the maintenance requirement never exceeds the initial one, so that
+    check holds), t_fail one unit more of initial threshold. A ratio: positions with small sizes at
+    entry = mark and one filler asset worth 1 per unit; t_pass a random target, the filler amount
+    the least that meets it (so one unit less fails), t_fail = t_pass + 1."""
+    if len(model.bases) > 1:
+        single = dataclasses.replace(model, requirement="initial")
+        case = _exact_form(single, rng) if model.statement != "surplus" else _exact_pooled(single, rng)
+        if case is None:
+            return None
+        market, exact, below, t, *rest = case
+        t_fail = rest[0] if rest else t + 1
+        if t_fail >= 1 << DUAL_THRESHOLD_BITS:
+            return None
+        return market, exact, below, t << DUAL_SHIFT, t_fail << DUAL_SHIFT
+    rs, filler = model.rate_scale, model.assets[0]
+    market, portfolio = random_case(rng, model)
+    marks = {ins.symbol: ins.mark for ins in market.instruments}
+    positions = tuple(dataclasses.replace(p, size=rng.randrange(-10**4, 10**4) or 1, entry=marks[p.instrument])
+                      for p in portfolio.positions)
+    if model.margin_model == "tiered":
+        tiers = tuple(TierBracket(t.up_to, rs - 1) for t in next(a for a in market.assets if a.symbol == filler).tiers)
+        market = _set_asset(market, filler, price=1, tiers=tiers)
+    else:
+        market = _set_asset(market, filler, price=1, haircut=rs - 1)
+    without = dataclasses.replace(portfolio, positions=positions, collateral=())
+    market, without = _valid(model, market, without)
+    rep = evaluate(model, market, without, 0)
+    e0, q = rep.equity, rep.requirement
+    above = int(model.statement == "ratio-above")
+    t = rng.randrange(1, 10**6)
+    need = -(-(t * q + above) // 10**RATIO_DECIMALS) - e0  # the least amount with (e0 + a) * 10**4 >= t*q + above
+    if q < 10**RATIO_DECIMALS or not 0 < need < 1 << AMOUNT_BITS:
+        return None
+    exact = dataclasses.replace(without, collateral=(Holding(filler, need),))
+    below = dataclasses.replace(without, collateral=(Holding(filler, need - 1),))
+    return market, exact, below, t, t + 1
+
+
 _EXACT = {"cross": _exact_pooled, "scenario": _exact_pooled, "tiered": _exact_pooled,
           "isolated": _exact_isolated, "health": _exact_health, "simm": _exact_simm}
 
@@ -479,19 +524,23 @@ def _exact_threshold_case(model: VenueModel, seed: str, cases: int = 1) -> None:
     while done < cases:
         tries += 1
         assert tries < 400, f"seed {seed!r}: no exact-threshold case found for {model.model_id}"
+        form = model.statement != "surplus" or len(model.bases) > 1
         try:
-            case = _EXACT[model.margin_model](model, rng)
+            case = (_exact_form if form else _EXACT[model.margin_model])(model, rng)
         except SchemaError:
             continue  # a rounded bound left its range: draw again
         if case is None:
             continue
-        market, exact, below, t = case
+        market, exact, below, t, *rest = case
+        t_fail = rest[0] if rest else t + 1
         where = f"seed {seed!r}, case {done}, {model.model_id}, threshold {t}"
         report = evaluate(model, market, exact, t)
-        assert report.passes and report.surplus == report.threshold, where  # exactly at the threshold
+        assert report.passes, where
+        if model.statement == "surplus":
+            assert report.surplus == report.threshold, where  # exactly at the threshold
         assert _circuit_passes(model, market, exact, t), where
-        assert not evaluate(model, market, exact, t + 1).passes, where
-        assert not _circuit_passes(model, market, exact, t + 1), where
+        assert not evaluate(model, market, exact, t_fail).passes, where
+        assert not _circuit_passes(model, market, exact, t_fail), where
         market, below = _valid(model, market, below)
         assert not evaluate(model, market, below, t).passes, where
         assert not _circuit_passes(model, market, below, t), where
@@ -504,7 +553,7 @@ def _agree_model(model: VenueModel, count: int, seed: str) -> None:
     for n in range(count):
         market, portfolio = random_case(rng, model)
         near = thresholds_near(model, evaluate(model, market, portfolio, 0))
-        for t in near if near is not None else (0, rng.randrange(1 << 40)):
+        for t in near if near is not None else (0, rng.randrange(1 << min(40, threshold_bits(model)))):
             expected = evaluate(model, market, portfolio, t).passes
             assert _circuit_passes(model, market, portfolio, t) is expected, (f"seed {seed!r}", model.model_id, n, t)
 
@@ -552,3 +601,22 @@ def test_circuit_agrees_with_engine_at_maximum_sizes(name, report_figure):
     count = 1 if name.endswith("max-items") else LARGE_CASES  # ~10 s a witness run at 1,024 items
     _agree_model(model, count, _seed(f"margin-max-{name}", rotate=True, report_figure=report_figure))
     _exact_threshold_case(model, _seed(f"margin-max-exact-{name}", rotate=True, report_figure=report_figure))
+
+
+#: The statement forms (a ratio, strictly above a ratio, initial and maintenance in one proof) on
+#: the small models: random portfolios at the boundary thresholds and exact-threshold cases.
+FORM_MODELS = {
+    "cross-both": ("cross", {"requirement": "initial+maintenance"}),
+    "tiered-both-ratio": ("tiered", {"requirement": "initial+maintenance", "statement": "ratio"}),
+    "cross-ratio-above": ("cross", {"requirement": "maintenance", "statement": "ratio-above"}),
+    "scenario-ratio": ("scenario", {"short_option_floor": True, "statement": "ratio"}),
+    "tiered-ratio-above": ("tiered", {"requirement": "initial", "statement": "ratio-above"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORM_MODELS))
+def test_statement_forms_agree_with_engine(name):
+    kind, params = FORM_MODELS[name]
+    model = small_model(kind, model_id=f"form-{name}", parameters=params)
+    _agree_model(model, 4, _seed(f"margin-form-{name}", rotate=False))
+    _exact_threshold_case(model, _seed(f"margin-form-exact-{name}", rotate=False), cases=2)

@@ -39,7 +39,9 @@ def _docs(folder: Path, case: dict):
 
 def test_there_are_published_examples_with_their_own_cases():
     assert {f.parent.name for f in CASE_FILES} >= {"initial_margin_tier_rate", "span_scenario_groups",
-                                                     "health_factor_aave_versions"}
+                                                     "health_factor_aave_versions",
+                                                     "initial_and_maintenance_one_proof",
+                                                     "margin_ratio_portfolio_margin"}
     for f in CASE_FILES:
         doc = json.loads(f.read_text())
         assert doc["kind"] == "example_cases" and "http" in doc["description"], f  # provenance recorded
@@ -55,6 +57,8 @@ def test_published_case_reproduced_exactly_by_the_engine(case_file, case):
         assert rep.surplus - rep.threshold == parse_decimal(case["surplus"], scale, path="surplus", signed=True)
     if "requirement" in case:
         assert rep.requirement == parse_decimal(case["requirement"], scale, path="requirement")
+    if "ratio" in case:  # a ratio statement's equity / requirement, exactly
+        assert rep.ratio == Fraction(case["ratio"]), rep.explain()
     if "health_factor" in case:
         hd = model.health_decimals
         assert rep.health_factor == Fraction(parse_decimal(case["health_factor"], hd, path="health_factor"), 10**hd)

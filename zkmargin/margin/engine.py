@@ -45,17 +45,18 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from . import limits as _limits
 from .decimal import format_amount, parse_decimal
 from .errors import SchemaError
-from .limits import HEALTH_THRESHOLD_BITS, THRESHOLD_BITS
-from .model import InstrumentData, Market, Portfolio, RateBracket, TierBracket, VenueModel
+from .limits import DUAL_SHIFT, DUAL_THRESHOLD_BITS, HEALTH_THRESHOLD_BITS, RATIO_THRESHOLD_BITS, THRESHOLD_BITS
+from .model import RATIO_DECIMALS, AssetData, InstrumentData, Market, Portfolio, RateBracket, TierBracket, VenueModel
 from .span import SpreadReport, evaluate_spreads
 
-__all__ = ["MarginReport", "PositionLine", "AssetLine", "evaluate", "progressive", "tier_rate", "parse_threshold"]
+__all__ = ["MarginReport", "PositionLine", "AssetLine", "evaluate", "progressive", "tier_rate", "parse_threshold",
+           "split_threshold", "threshold_bits"]
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,14 @@ class MarginReport:
             deltas, spread counts, charges and credits); the group requirements are then
             ``max(RS * scan + charges - credits, RS * floor)``.
         positions, assets: per-item breakdowns (held positions; assets with collateral or debt).
+        statement: "surplus" or "ratio" (``model.statement``). With "ratio", ``surplus`` is
+            equity * 10**RATIO_DECIMALS and ``threshold`` the public ratio t times the requirement
+            (both at ``decimals + RATIO_DECIMALS``), so ``passes`` is ``equity / requirement >= t``;
+            ``ratio`` is equity / requirement (None: no requirement).
+        basis: the requirement basis this report checks ("initial", "maintenance"; "" without rates).
+        parts: with two bases (``requirement: "initial+maintenance"``) the initial and the
+            maintenance report; the fields above are then the first failing part's (the initial
+            part's when both pass) and ``passes`` is both parts'.
     """
 
     model: str
@@ -157,6 +166,10 @@ class MarginReport:
     spreads: SpreadReport | None = None
     positions: tuple[PositionLine, ...] = ()
     assets: tuple[AssetLine, ...] = ()
+    statement: str = "surplus"
+    ratio: Fraction | None = None
+    basis: str = ""
+    parts: tuple[MarginReport, ...] = ()
 
     def amount(self, x: int) -> str:
         """``x`` (at the report's decimals) as a human amount, e.g. "6,620.00"."""
@@ -171,8 +184,14 @@ class MarginReport:
         """
         if self.model == "health":
             return self._explain_health()
+        if self.parts:
+            return "; ".join(p.explain() for p in self.parts)
+        if self.statement != "surplus":
+            return self._explain_ratio()
         title = {"cross": "cross margin", "isolated": "isolated margin", "scenario": "scenario margin",
                  "tiered": "tiered-collateral margin", "simm": "SIMM sensitivity margin"}[self.model]
+        if self.basis:
+            title = f"{title} ({self.basis})"
         a = self.amount
         if self.model == "isolated":
             line = next((p for p in self.positions if p.index == self.binding), None)
@@ -195,6 +214,24 @@ class MarginReport:
             return msg + suffix
         return (f"{title}: surplus {a(self.surplus)} ({what} {a(equity)} - requirement {a(requirement)}) is "
                 f"below the threshold {a(self.threshold)} by {a(self.shortfall)}{suffix}")
+
+    def _explain_ratio(self) -> str:
+        title = {"cross": "cross margin", "scenario": "scenario margin", "tiered": "tiered-collateral margin"}.get(
+            self.model, self.model)
+        if self.basis:
+            title = f"{title} ({self.basis})"
+        t = format_amount(self.public_threshold, RATIO_DECIMALS, min_decimals=2)
+        a = self.amount
+        if self.ratio is None:
+            verdict = "passes" if self.passes else "fails"
+            return f"{title} ratio: {verdict}: no requirement (equity {a(self.equity)})"
+        r = _ratio(self.ratio, 6) if self.ratio >= 0 else "-" + _ratio(-self.ratio, 6)
+        rel = ">" if self.statement == "ratio-above" else ">="
+        if self.passes:
+            return (f"{title} ratio: passes: equity / requirement = {a(self.equity)} / {a(self.requirement)} = {r} "
+                    f"{rel} required {t}")
+        return (f"{title} ratio: equity / requirement = {a(self.equity)} / {a(self.requirement)} = {r} is not "
+                f"{rel} the required {t}")
 
     def _explain_health(self) -> str:
         hd = self.health_decimals
@@ -254,26 +291,60 @@ def tier_rate(x: int, bounds: Sequence[int | None], rates: Sequence[int]) -> int
     raise ValueError("the last bound must be None (unbounded)")
 
 
+def threshold_bits(model: VenueModel) -> int:
+    """The width of one public threshold: health 64, a ratio 32, two thresholds 125 each, else 128."""
+    if model.margin_model == "health":
+        return HEALTH_THRESHOLD_BITS
+    if model.statement.startswith("ratio"):
+        return RATIO_THRESHOLD_BITS
+    return DUAL_THRESHOLD_BITS if len(model.bases) > 1 else THRESHOLD_BITS
+
+
 def parse_threshold(model: VenueModel, threshold: int | str) -> int:
-    """The public threshold as an integer at ``model.threshold_decimals``, range-checked.
+    """The public threshold input as an integer, range-checked.
 
     Args:
-        model: the venue model. threshold: an int (already at threshold decimals) or a decimal
-            string ("1.30" for a health factor, "1000" quote for the value models).
+        model: the venue model. threshold: an int (the public input itself) or a decimal string at
+            ``model.threshold_decimals`` ("1.30" for a health factor, "1000" quote for a surplus,
+            "1.05" for a ratio). With two bases (``requirement: "initial+maintenance"``) the string
+            gives both, initial first: "1000,500"; the int is the packed public input.
     Returns:
-        The int: 0 <= t < 2**128 (value models) or < 2**64 (health).
+        The int: one threshold t, 0 <= t < 2**threshold_bits(model); with two bases the packed
+        ``t_initial * 2**DUAL_SHIFT + t_maintenance`` (each below 2**125), an integer below r.
     Raises:
-        SchemaError: a malformed string, a negative or too large value. TypeError: neither int nor str.
+        SchemaError: a malformed string, a negative or too large value, a missing or extra part.
+            TypeError: neither int nor str.
     """
-    bits = HEALTH_THRESHOLD_BITS if model.margin_model == "health" else THRESHOLD_BITS
+    bits = threshold_bits(model)
+    dual = len(model.bases) > 1
     if isinstance(threshold, str):
-        return parse_decimal(threshold, model.threshold_decimals, path="threshold", bits=bits)
+        parts = threshold.split(",")
+        if len(parts) != len(model.bases):
+            want = "two thresholds, initial and maintenance, as \"1000,500\"" if dual else "one threshold"
+            raise SchemaError("", "threshold", f"{threshold!r}: the {model.model_id} statement takes {want}")
+        names = ("threshold.initial", "threshold.maintenance") if dual else ("threshold",)
+        vals = [parse_decimal(p, model.threshold_decimals, path=n, bits=bits)
+                for p, n in zip(parts, names, strict=True)]
+        return (vals[0] << DUAL_SHIFT) + vals[1] if dual else vals[0]
     if isinstance(threshold, bool):
         raise TypeError("threshold: expected an int or a decimal string, got a bool")
     t = operator.index(threshold)
+    if dual:
+        hi, lo = divmod(t, 1 << DUAL_SHIFT) if t >= 0 else (-1, 0)
+        for what, v in (("initial", hi), ("maintenance", lo)):
+            if not 0 <= v < 1 << bits:
+                raise SchemaError("", f"threshold.{what}", f"{v} (of the packed {t}) is out of range [0, 2^{bits})")
+        return t
     if not 0 <= t < 1 << bits:
         raise SchemaError("", "threshold", f"{t} is out of range [0, 2^{bits})")
     return t
+
+
+def split_threshold(model: VenueModel, t: int) -> tuple[int, ...]:
+    """The thresholds of a parsed public threshold, one per ``model.bases`` (initial first)."""
+    if len(model.bases) > 1:
+        return divmod(t, 1 << DUAL_SHIFT)
+    return (t,)
 
 
 def evaluate(model: VenueModel, market: Market, portfolio: Portfolio, threshold: int | str) -> MarginReport:
@@ -301,7 +372,30 @@ def evaluate(model: VenueModel, market: Market, portfolio: Portfolio, threshold:
         return _health(model, market, portfolio, t)
     if kind == "isolated":
         return _isolated(model, market, portfolio, t)
-    return _pooled(model, market, portfolio, t)
+    if len(model.bases) == 1 and model.statement == "surplus":
+        return _pooled(model, market, portfolio, t)
+    parts = []
+    for basis, tb in zip(model.bases, split_threshold(model, t), strict=True):
+        m = replace(model, requirement=basis) if basis != model.requirement else model
+        rep = replace(_pooled(m, market, portfolio, tb), basis=basis)
+        parts.append(_as_ratio(rep, tb, model.statement == "ratio-above") if model.statement != "surplus" else rep)
+    if len(parts) == 1:
+        return parts[0]
+    first = next((p for p in parts if not p.passes), parts[0])
+    return replace(first, public_threshold=t, passes=all(p.passes for p in parts), basis="", parts=tuple(parts))
+
+
+def _as_ratio(rep: MarginReport, t: int, above: bool) -> MarginReport:
+    """A surplus-form report turned into the ratio statement ``equity / requirement >= t`` (t at
+    RATIO_DECIMALS): ``equity * 10**RATIO_DECIMALS - t * requirement >= 0`` (with no requirement it
+    passes exactly when equity >= 0); ``above`` (``ratio-above``): ``> t``, i.e. ``... - 1 >= 0``.
+    Bounds: ``zkmargin.margin.limits.RATIO_SURPLUS_BITS``."""
+    surplus, threshold = rep.equity * 10**RATIO_DECIMALS, t * rep.requirement + int(above)
+    passes = surplus >= threshold
+    return replace(rep, statement="ratio-above" if above else "ratio", surplus=surplus, threshold=threshold,
+                   passes=passes,
+                   shortfall=0 if passes else threshold - surplus,
+                   ratio=Fraction(rep.equity, rep.requirement) if rep.requirement else None)
 
 
 def _rates(model: VenueModel, brackets: tuple[RateBracket, ...]) -> list[int]:
@@ -497,6 +591,16 @@ def health_divisor(model: VenueModel, j: int) -> int:
     return 10 ** (model.asset_quantity_decimals(j) + model.price_decimals - model.base_decimals)
 
 
+def _liquidation_threshold(market: Market, portfolio: Portfolio, asset: AssetData) -> int:
+    """The asset's liquidation threshold for this account: its e-mode category's when the account is
+    in a category (``portfolio.emode`` > 0) in which the asset is collateral (Aave V3.2+'s
+    ``collateralBitmap``; V3.0's one category per asset is the special case of one bit), else its own."""
+    e = portfolio.emode
+    if e and e in asset.emode:
+        return market.emode[e - 1].liquidation_threshold
+    return asset.liquidation_threshold
+
+
 def _health(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
     """health (lending): weighted collateral must cover h times the debt, by the venue's formula.
 
@@ -520,6 +624,12 @@ def _health(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
       floored first, ``L = floor(S / C)`` (0 without collateral), ``X = percentMul(C, L) =
       floor((C * L + floor(RS / 2)) / RS)``, ``HF = wadDiv(X, D)``; ``HF >= h`` is exactly
       ``X * WAD + floor(D / 2) - h * D >= 0``. Debts are floored as that version did.
+
+    E-mode (``model.n_emode`` > 0, Aave V3's efficiency mode): the account's category e (0 = none)
+    is part of the account; lt_j is the category's liquidation threshold when e > 0 and asset j is
+    collateral in category e, else the asset's own (``_liquidation_threshold``; GenericLogic's
+    ``isInEModeCategory`` / ``collateralBitmap``). E-mode price sources (V3.0-V3.1) are not modelled:
+    every asset is priced by the market's one price.
 
     Values are converted to the base currency as Aave v3's GenericLogic does (amount * price /
     10**asset decimals). With per-symbol decimals (``decimals.assets``) Z is per asset,
@@ -550,7 +660,7 @@ def _health(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
             raise SchemaError("portfolio", f"{what} {asset.symbol}",
                               f"its value at price {asset.price} reaches 2^{_limits.WIDE_VALUE_BITS} base-currency "
                               "units: outside the model's bounds (zkmargin.margin.limits.WIDE_VALUE_BITS)")
-        weighted_sum += cv * asset.liquidation_threshold
+        weighted_sum += cv * _liquidation_threshold(market, portfolio, asset)
         collateral_total += cv
         debt_total += dv
         if amounts[j] or debts[j]:

@@ -62,6 +62,7 @@ __all__ = [
     "MAX_BRACKETS",
     "MAX_SCENARIOS",
     "MAX_GROUPS",
+    "MAX_EMODE",
     "SIZE_BITS",
     "PRICE_BITS",
     "AMOUNT_BITS",
@@ -76,6 +77,10 @@ __all__ = [
     "NOTIONAL_BITS",
     "LOSS_BITS",
     "SURPLUS_BITS",
+    "RATIO_THRESHOLD_BITS",
+    "RATIO_SURPLUS_BITS",
+    "DUAL_THRESHOLD_BITS",
+    "DUAL_SHIFT",
     "MAX_DECIMAL_STRING",
 ]
 
@@ -89,6 +94,8 @@ MAX_BRACKETS = 16
 MAX_SCENARIOS = 256
 #: Largest number of scenario groups (SPAN combined commodities) of a scenario model.
 MAX_GROUPS = 64
+#: Largest number of e-mode categories of a health model.
+MAX_EMODE = 32
 #: |size| < 2**SIZE_BITS (signed position sizes, in base units).
 SIZE_BITS = 63
 #: Prices (marks, entries, asset prices, short option minimums) are below 2**PRICE_BITS.
@@ -128,5 +135,16 @@ NOTIONAL_BITS = 128
 LOSS_BITS = 137
 #: Width of every model's final range check; every final difference D has |D| < 2**203.
 SURPLUS_BITS = 204
+#: A ratio threshold (``statement: "ratio"``, 4 decimals) is below 2**32 (a ratio below 429,496.7296).
+RATIO_THRESHOLD_BITS = 32
+#: Width of a ratio statement's final check ``D = E * 10**4 - t * Q >= 0``: every model keeps |E| and
+#: Q below 2**(SURPLUS_BITS - 1) = 2**203 (the bound its docstring derives for the surplus form), so
+#: |E * 10**4| < 2**217, t * Q < 2**32 * 2**203 = 2**235 and |D| < 2**236 = 2**(RATIO_SURPLUS_BITS - 1).
+RATIO_SURPLUS_BITS = 237
+#: With two thresholds (``requirement: "initial+maintenance"``) each is below 2**DUAL_THRESHOLD_BITS
+#: and the public input is ``t_initial * 2**DUAL_SHIFT + t_maintenance`` < 2**253 < r: an integer
+#: below r, so its decomposition is unique and no packing can wrap around the field.
+DUAL_THRESHOLD_BITS = 125
+DUAL_SHIFT = 128
 #: Longest decimal string accepted (far above any value in range; bounds int() work).
 MAX_DECIMAL_STRING = 100

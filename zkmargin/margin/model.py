@@ -51,15 +51,18 @@ Market header (16 elements, always first; unused entries 0):
  3    epoch
  4-6  quantity, price, rate decimals (QD, PD, RD)
  7-8  n_instruments, n_assets (0 where the model has none)
- 9    n_rate_brackets K (cross, isolated, tiered); intra-commodity spreads (scenario with spreads)
- 10   requirement basis: initial 1, maintenance 2 (cross, isolated, tiered); inter-commodity
-      spreads (scenario with spreads)
+ 9    n_rate_brackets K (cross, isolated, tiered); intra-commodity spreads (scenario with spreads);
+      n_emode e-mode categories C (health)
+ 10   requirement basis: initial 1, maintenance 2, both 3 (cross, isolated, tiered; both: cross
+      and tiered, one proof of the initial and the maintenance check, two thresholds);
+      inter-commodity spreads (scenario with spreads)
  11   n_tiers T (tiered); n_groups G (scenario: combined commodities, 1 = one group)
  12   n_scenarios S (scenario)
  13   short option floor: 1 on, 0 off (scenario); health formula (health: floor-weighted 0,
       aave-v3.5 1, aave-v3 2)
  14   base decimals BD (health); signed collateral: 1 on, 0 off (cross, scenario)
- 15   health decimals HD (health)
+ 15   health decimals HD (health); statement form (the other models): surplus 0, ratio 1,
+      ratio-above 2
 ====  ==============================================================================
 
 Market segments after the header, by model (K-1 bounds per row: the last bracket is unbounded):
@@ -71,7 +74,8 @@ Market segments after the header, by model (K-1 bounds per row: the last bracket
             on), groups[n_I] (only when G > 1: each instrument's 0-based group), with spreads
             (``zkmargin.margin.span``) tiers[n_I], deltas[n_I] (signed), intra_charges[n_intra],
             inter_rates[n_inter]; prices[n_A], haircuts[n_A]
-* health:   prices[n_A], liquidation_thresholds[n_A]
+* health:   prices[n_A], liquidation_thresholds[n_A], with e-mode (C > 0) emode_thresholds[C],
+            emode_collateral[n_A][C] (1: the asset is collateral in category c + 1)
 * tiered:   marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K],
             prices[n_A], tier_bounds[n_A][T-1], tier_haircuts[n_A][T]
 * simm:     prices[n_A], haircuts[n_A] (header 9: n_buckets, 11: correlation decimals; the SIMM
@@ -94,7 +98,7 @@ Account segments (no header; the model digest and the commitment's length fix th
 
 * cross, scenario, tiered: sizes[n_I] (signed), entries[n_I], amounts[n_A]
 * isolated:                sizes[n_I] (signed), entries[n_I], margins[n_I]
-* health:                  collateral[n_A], debts[n_A]
+* health:                  collateral[n_A], debts[n_A], with e-mode emode[1] (the category, 0 = none)
 * simm:                    delta[n_I] (signed), vega[n_I] (signed), amounts[n_A] (factor slots)
 """
 
@@ -119,6 +123,8 @@ __all__ = [
     "REQUIREMENT_CODES",
     "HEADER_LENGTH",
     "HEALTH_FORMULA_CODES",
+    "STATEMENT_CODES",
+    "RATIO_DECIMALS",
     "ModelSpec",
     "MODEL_SPECS",
     "VenueModel",
@@ -126,6 +132,7 @@ __all__ = [
     "TierBracket",
     "InstrumentData",
     "AssetData",
+    "EModeCategory",
     "Market",
     "Position",
     "Holding",
@@ -145,7 +152,13 @@ MODEL_KINDS = ("cross", "isolated", "scenario", "health", "tiered", "simm")
 #: Header code of each margin model.
 MODEL_CODES = {kind: i + 1 for i, kind in enumerate(MODEL_KINDS)}
 #: Header code of the requirement basis (0: the model has no margin rates).
-REQUIREMENT_CODES = {"initial": 1, "maintenance": 2}
+REQUIREMENT_CODES = {"initial": 1, "maintenance": 2, "initial+maintenance": 3}
+#: Header code (index 15, value models) of the statement form: ``surplus`` (equity - requirement >=
+#: threshold, in quote), ``ratio`` (equity / requirement >= threshold, at RATIO_DECIMALS) or
+#: ``ratio-above`` (equity / requirement > threshold: venues that act at "ratio <= 105 %").
+STATEMENT_CODES = {"surplus": 0, "ratio": 1, "ratio-above": 2}
+#: Decimals of a ratio threshold (1.05 is 10500).
+RATIO_DECIMALS = 4
 #: Elements of the market header.
 HEADER_LENGTH = 16
 #: Header code of each health-factor formula (``VenueModel.health_formula``).
@@ -208,6 +221,8 @@ class VenueModel:
     n_groups: int = 1
     spreads: SpreadSpec | None = None  # scenario only: SPAN spread table (zkmargin.margin.span)
     health_formula: str = "floor-weighted"
+    n_emode: int = 0  # health: e-mode categories (Aave V3 efficiency mode), 0 = none
+    statement: str = "surplus"
     simm: SimmParameters | None = None  # the simm model's constants (zkmargin.margin.simm_params)
     description: str = ""
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -233,8 +248,19 @@ class VenueModel:
 
     @property
     def threshold_decimals(self) -> int:
-        """Decimals of the public threshold: HD for health, QD + PD for the other models."""
-        return self.health_decimals if self.margin_model == "health" else self.value_decimals
+        """Decimals of the public threshold (of each, with two): HD for health, RATIO_DECIMALS for a
+        ratio statement, QD + PD for the other models."""
+        if self.margin_model == "health":
+            return self.health_decimals
+        return RATIO_DECIMALS if self.statement.startswith("ratio") else self.value_decimals
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The requirement bases the statement checks, one threshold each: ("initial", "maintenance")
+        for ``requirement == "initial+maintenance"``, else the one basis ("" without rates)."""
+        if self.requirement == "initial+maintenance":
+            return ("initial", "maintenance")
+        return (self.requirement,)
 
     @property
     def report_decimals(self) -> int:
@@ -277,14 +303,15 @@ class VenueModel:
             self.rate_decimals,
             self.n_instruments,
             self.n_assets,
-            len(self.spreads.intra) if self.spreads else self.n_rate_brackets,
+            (len(self.spreads.intra) if self.spreads
+             else self.n_emode if self.margin_model == "health" else self.n_rate_brackets),
             len(self.spreads.inter) if self.spreads else REQUIREMENT_CODES.get(self.requirement, 0),
             self.n_groups if self.margin_model == "scenario" else self.n_tiers,
             self.n_scenarios,
             (HEALTH_FORMULA_CODES[self.health_formula] if self.margin_model == "health"
              else int(self.short_option_floor)),
             self.base_decimals if self.margin_model == "health" else int(self.signed_collateral),
-            self.health_decimals,
+            self.health_decimals if self.margin_model == "health" else STATEMENT_CODES[self.statement],
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -302,6 +329,8 @@ class VenueModel:
             sizes["n_rate_brackets"] = self.n_rate_brackets
         if spec.tiers:
             sizes["n_tiers"] = self.n_tiers
+        if self.n_emode:
+            sizes["n_emode"] = self.n_emode
         if spec.scenarios:
             sizes["n_scenarios"] = self.n_scenarios
             if self.n_groups > 1:
@@ -323,6 +352,8 @@ class VenueModel:
             params["signed_collateral"] = True
         if spec.health and self.health_formula != "floor-weighted":
             params["formula"] = self.health_formula
+        if self.statement != "surplus":
+            params["statement"] = self.statement
         doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "venue_model", "model_id": self.model_id,
                                "venue": self.venue, "margin_model": self.margin_model}
         if self.description:
@@ -373,6 +404,16 @@ class InstrumentData:
 
 
 @dataclass(frozen=True)
+class EModeCategory:
+    """An e-mode category of a health model (Aave V3 efficiency mode): the liquidation threshold
+    (10**-RD) that replaces an asset's own for an account in this category, on the assets that are
+    collateral in it (``AssetData.emode``)."""
+
+    label: str
+    liquidation_threshold: int
+
+
+@dataclass(frozen=True)
 class AssetData:
     """Market data of one asset. Fields a model does not use keep their defaults."""
 
@@ -382,6 +423,7 @@ class AssetData:
     liquidation_threshold: int = 0
     tiers: tuple[TierBracket, ...] = ()
     liability_weight: int = 0  # signed collateral: the weight of a negative balance, >= RS
+    emode: tuple[int, ...] = ()  # health with e-mode: the categories (1-based) it is collateral in
 
 
 def _bounds(brackets: tuple[RateBracket, ...] | tuple[TierBracket, ...], k: int) -> list[int]:
@@ -403,6 +445,7 @@ class Market:
     description: str = ""
     intra_charges: tuple[int, ...] = ()  # scenario with spreads: charge per intra spread (price)
     inter_rates: tuple[int, ...] = ()  # scenario with spreads: credit rate per inter spread (rate)
+    emode: tuple[EModeCategory, ...] = ()  # health with e-mode: categories 1..n_emode, in order
 
     def to_field_elements(self, model: VenueModel) -> list[int]:
         """The market vector (module docstring): header, then the model's segments, zero-padded.
@@ -447,6 +490,10 @@ class Market:
             seg["liability_weights"] = [a.liability_weight if a else 0 for a in ast]
         if spec.health:
             seg["liquidation_thresholds"] = [a.liquidation_threshold if a else 0 for a in ast]
+            if model.n_emode:
+                seg["emode_thresholds"] = [c.liquidation_threshold for c in self.emode]
+                seg["emode_collateral"] = [int(c in a.emode) if a else 0 for a in ast
+                                           for c in range(1, model.n_emode + 1)]
         if spec.tiers:
             t = model.n_tiers
             seg["tier_bounds"] = [u for a in ast for u in _bounds(a.tiers if a else (), t)]
@@ -496,6 +543,11 @@ class Market:
             doc["instruments"] = instruments
         if spec.assets:
             doc["assets"] = assets
+        if model.n_emode:
+            doc["emode_categories"] = [
+                {"id": k, "label": c.label, "liquidation_threshold": format_decimal(c.liquidation_threshold, rd),
+                 "collateral": [x.symbol for x in self.assets if k in x.emode]}
+                for k, c in enumerate(self.emode, start=1)]
         if model.spreads:
             doc["spreads"] = {"intra_charges": [format_decimal(c, pd) for c in self.intra_charges],
                               "inter_rates": [format_decimal(r, rd) for r in self.inter_rates]}
@@ -534,6 +586,7 @@ class Portfolio:
     debts: tuple[Holding, ...] = ()
     description: str = ""
     sensitivities: tuple[Sensitivity, ...] = ()  # simm: per-factor delta and vega
+    emode: int = 0  # health with e-mode: the account's category, 0 = none
 
     def sizes(self, model: VenueModel) -> list[int]:
         """Signed sizes, dense over the model's instrument slots (0 where no position)."""
@@ -589,6 +642,8 @@ class Portfolio:
         if spec.health:
             seg["collateral"] = self.collateral_amounts(model)
             seg["debts"] = self.debt_amounts(model)
+            if model.n_emode:
+                seg["emode"] = [self.emode]
         elif spec.assets:
             seg["amounts"] = [from_signed(a) for a in self.collateral_amounts(model)]  # signed collateral
         return _concat(seg, account_layout(model))
@@ -618,6 +673,8 @@ class Portfolio:
             doc["collateral"] = [holding(h) for h in self.collateral]
         if spec.health:
             doc["debts"] = [holding(h) for h in self.debts]
+        if model.n_emode:
+            doc["emode"] = self.emode
         return doc
 
 
@@ -662,6 +719,8 @@ def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
         out.append(("liability_weights", (n_a,)))
     if spec.health:
         out.append(("liquidation_thresholds", (n_a,)))
+        if model.n_emode:
+            out += [("emode_thresholds", (model.n_emode,)), ("emode_collateral", (n_a, model.n_emode))]
     if spec.tiers:
         out += [("tier_bounds", (n_a, model.n_tiers - 1)), ("tier_haircuts", (n_a, model.n_tiers))]
     return out
@@ -679,6 +738,8 @@ def account_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
         out += [("delta", (n_i,)), ("vega", (n_i,))]
     if spec.health:
         out += [("collateral", (n_a,)), ("debts", (n_a,))]
+        if model.n_emode:
+            out.append(("emode", (1,)))
     elif spec.assets:
         out.append(("amounts", (n_a,)))
     return out

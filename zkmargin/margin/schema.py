@@ -22,9 +22,14 @@ Venue model (``kind: "venue_model"``)::
   "instruments" is required exactly when the model has instruments, "assets" when it has assets.
   decimals: quantity, price, rate in [0, 18]; health also base in [0, quantity + price] and
   health in [0, 18]. parameters: cross, isolated, tiered {"requirement": "initial" |
-  "maintenance"}; scenario {"short_option_floor": true | false}; health {} or {"formula":
+  "maintenance"} (cross and tiered also "initial+maintenance": one proof of both checks, two
+  thresholds); scenario {"short_option_floor": true | false}; health {} or {"formula":
   "floor-weighted" (the default) | "aave-v3.5" | "aave-v3"} (see ``zkmargin.margin.engine``; the
-  Aave formulas need rate decimals <= 4 and health decimals <= 18).
+  Aave formulas need rate decimals <= 4 and health decimals <= 18). cross, scenario and tiered may
+  also give {"statement": "surplus" (the default: equity - requirement >= threshold, in quote) |
+  "ratio" (equity / requirement >= threshold, a ratio at 4 decimals, as unified and portfolio
+  margin accounts report it) | "ratio-above" (the same, strictly above: for a venue that acts at
+  "ratio <= 105 %")}.
 
   Signed collateral (cross, scenario): ``"parameters": {..., "signed_collateral": true}`` lets a
   collateral amount be negative (a borrowed balance of a unified account, signed, |amount| < 2**64)
@@ -85,6 +90,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,6 +104,7 @@ from .limits import (
     EPOCH_BITS,
     MAX_BRACKETS,
     MAX_DECIMALS,
+    MAX_EMODE,
     MAX_GROUPS,
     MAX_ITEMS,
     MAX_LIABILITY_WEIGHT,
@@ -114,7 +121,9 @@ from .model import (
     MODEL_KINDS,
     MODEL_SPECS,
     REQUIREMENT_CODES,
+    STATEMENT_CODES,
     AssetData,
+    EModeCategory,
     Holding,
     InstrumentData,
     Market,
@@ -133,6 +142,7 @@ Source = str | os.PathLike[str] | Mapping[str, Any]
 
 _T = TypeVar("_T")
 _SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}")
+_LABEL = re.compile(r"[ -~]{1,64}")
 _VENUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,30}")  # a short_string: at most 31 ASCII characters
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _MAX_DESCRIPTION = 10_000
@@ -223,13 +233,17 @@ _SIZE_KEYS = {
     "tiered": ("n_instruments", "n_assets", "n_rate_brackets", "n_tiers"),
 }
 _SIZE_LIMITS = {"n_instruments": MAX_ITEMS, "n_assets": MAX_ITEMS, "n_rate_brackets": MAX_BRACKETS,
-                "n_tiers": MAX_BRACKETS, "n_scenarios": MAX_SCENARIOS, "n_groups": MAX_GROUPS}
+                "n_tiers": MAX_BRACKETS, "n_scenarios": MAX_SCENARIOS, "n_groups": MAX_GROUPS,
+                "n_emode": MAX_EMODE}
 #: Sizes a model may give (the default in brackets): scenario n_groups (1).
-_OPTIONAL_SIZE_KEYS = {"scenario": ("n_groups",)}
+_OPTIONAL_SIZE_KEYS = {"scenario": ("n_groups",), "health": ("n_emode",)}
 _PARAM_KEYS = {"cross": ("requirement",), "isolated": ("requirement",), "tiered": ("requirement",),
                "scenario": ("short_option_floor",), "health": ()}
 #: Parameters a model may give: health formula (floor-weighted).
-_OPTIONAL_PARAM_KEYS = {"health": ("formula",), "scenario": ("spreads",)}
+_OPTIONAL_PARAM_KEYS = {"health": ("formula",), "cross": ("statement",), "scenario": ("statement", "spreads"),
+                        "tiered": ("statement",)}
+#: Models whose rule may check both bases in one proof (``"requirement": "initial+maintenance"``).
+_BOTH_BASES = ("cross", "tiered")
 
 
 def load_model(src: Source) -> VenueModel:
@@ -290,9 +304,14 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     requirement, floor = "", False
     if spec.rates:
         requirement = pdict["requirement"]
-        if requirement not in REQUIREMENT_CODES:
+        allowed = tuple(k for k in REQUIREMENT_CODES if kind in _BOTH_BASES or "+" not in k)
+        if requirement not in allowed:
             raise doc.fail("parameters.requirement",
-                           f"expected \"initial\" or \"maintenance\", got {show_value(requirement)}")
+                           f"expected one of {', '.join(allowed)} for the {kind} model, got {show_value(requirement)}")
+    statement = pdict.get("statement", "surplus")
+    if statement not in STATEMENT_CODES:
+        raise doc.fail("parameters.statement",
+                       f"expected one of {', '.join(STATEMENT_CODES)}, got {show_value(statement)}")
     if spec.scenarios:
         floor = pdict["short_option_floor"]
         if not isinstance(floor, bool):
@@ -313,9 +332,10 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         model_id=model_id, venue=venue, margin_model=kind, instruments=instruments, assets=assets,
         n_instruments=n_i, n_assets=n_a, n_rate_brackets=sizes.get("n_rate_brackets", 0),
         n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0), n_groups=sizes.get("n_groups", 1),
+        n_emode=sizes.get("n_emode", 0),
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
         asset_decimals=asset_decimals, signed_collateral=signed,
-        requirement=requirement, short_option_floor=floor, health_formula=formula,
+        requirement=requirement, short_option_floor=floor, health_formula=formula, statement=statement,
         spreads=(parse_spread_spec(doc, pdict["spreads"], "parameters.spreads", sizes.get("n_groups", 1), rd)
                  if "spreads" in pdict else None),
         description=doc.description(d),
@@ -375,7 +395,8 @@ def _parse_market(doc: _Doc, v: Any, model: VenueModel) -> Market:
     required = ("version", "kind", "venue", "model_id", "epoch")
     lists = (("instruments",) if spec.instruments else ()) + (("assets",) if spec.assets else ())
     doc.start(v, "market")
-    d = doc.as_obj(v, "", required + lists + (("spreads",) if model.spreads else ()), ("description",),
+    d = doc.as_obj(v, "", required + lists + (("spreads",) if model.spreads else ())
+                   + (("emode_categories",) if model.n_emode else ()), ("description",),
                    why=_absent(model.margin_model, ("instruments", "assets")))
     if d["venue"] != model.venue:
         raise doc.fail("venue", f"{show_value(d['venue'])} is not the model's venue {show_value(model.venue)}")
@@ -397,8 +418,40 @@ def _parse_market(doc: _Doc, v: Any, model: VenueModel) -> Market:
         charges = tuple(doc.dec(c, f"spreads.intra_charges[{k}]", model.price_decimals, bits=PRICE_BITS)
                         for k, c in enumerate(sp["intra_charges"]))
         rates = tuple(_rate(doc, r, f"spreads.inter_rates[{k}]", model) for k, r in enumerate(sp["inter_rates"]))
+    categories: tuple[EModeCategory, ...] = ()
+    if model.n_emode:
+        categories, assets = _emode_categories(doc, d["emode_categories"], model, assets)
     return Market(venue=d["venue"], model_id=d["model_id"], epoch=epoch, instruments=instruments, assets=assets,
-                  description=doc.description(d), intra_charges=charges, inter_rates=rates)
+                  description=doc.description(d), intra_charges=charges, inter_rates=rates, emode=categories)
+
+
+def _emode_categories(doc: _Doc, v: Any, model: VenueModel,
+                      assets: tuple[AssetData, ...]) -> tuple[tuple[EModeCategory, ...], tuple[AssetData, ...]]:
+    """The health model's e-mode categories: exactly n_emode entries with ids 1..n_emode in order,
+    each a label, a liquidation threshold and the assets that are collateral in it."""
+    items = doc.as_list(v, "emode_categories")
+    if len(items) != model.n_emode:
+        raise doc.fail("emode_categories", f"expected {model.n_emode} categories (sizes.n_emode), got {len(items)}")
+    cats: list[EModeCategory] = []
+    member: dict[str, list[int]] = {a.symbol: [] for a in assets}
+    for k, x in enumerate(items):
+        p = f"emode_categories[{k}]"
+        e = doc.as_obj(x, p, ("id", "label", "liquidation_threshold", "collateral"))
+        if doc.as_int(e["id"], f"{p}.id", 1, model.n_emode) != k + 1:
+            raise doc.fail(f"{p}.id", f"expected {k + 1} (categories are listed by id, from 1), got {e['id']}")
+        label = doc.as_str(e["label"], f"{p}.label", _LABEL, "a label (printable, 1 to 64 characters)")
+        lt = _rate(doc, e["liquidation_threshold"], f"{p}.liquidation_threshold", model)
+        seen: set[str] = set()
+        for i, sym in enumerate(doc.as_list(e["collateral"], f"{p}.collateral")):
+            if sym not in member:
+                raise doc.fail(f"{p}.collateral[{i}]", f"unknown asset {show_value(sym)} "
+                                                       f"(the model lists {', '.join(model.assets)})")
+            if sym in seen:
+                raise doc.fail(f"{p}.collateral[{i}]", f"duplicate asset {show_value(sym)}")
+            seen.add(sym)
+            member[sym].append(k + 1)
+        cats.append(EModeCategory(label, lt))
+    return tuple(cats), tuple(replace(a, emode=tuple(member[a.symbol])) for a in assets)
 
 
 def _by_symbol(doc: _Doc, d: dict[str, Any], key: str, symbols: tuple[str, ...],
@@ -566,7 +619,8 @@ def _parse_portfolio(doc: _Doc, v: Any, model: VenueModel) -> Portfolio:
     if spec.sensitivities:
         from .simm import parse_simm_portfolio
         return parse_simm_portfolio(doc, v, model)
-    d = doc.as_obj(v, "", ("version", "kind", "model_id"), ("description",) + lists,
+    d = doc.as_obj(v, "", ("version", "kind", "model_id"),
+                   ("description",) + lists + (("emode",) if model.n_emode else ()),
                    why=_absent(kind, ("positions", "collateral", "debts")))
     if d["model_id"] != model.model_id:
         raise doc.fail("model_id", f"{show_value(d['model_id'])} is not the venue model {show_value(model.model_id)}")
@@ -595,8 +649,9 @@ def _parse_portfolio(doc: _Doc, v: Any, model: VenueModel) -> Portfolio:
             ))
     collateral = _holdings(doc, d, "collateral", model) if spec.assets else ()
     debts = _holdings(doc, d, "debts", model) if spec.health else ()
+    emode = doc.as_int(d.get("emode", 0), "emode", 0, model.n_emode) if model.n_emode else 0
     return Portfolio(model_id=d["model_id"], positions=tuple(positions), collateral=collateral, debts=debts,
-                     description=doc.description(d))
+                     description=doc.description(d), emode=emode)
 
 
 def _holdings(doc: _Doc, d: dict[str, Any], key: str, model: VenueModel) -> tuple[Holding, ...]:
