@@ -41,7 +41,10 @@ def test_there_are_published_examples_with_their_own_cases():
     assert {f.parent.name for f in CASE_FILES} >= {"initial_margin_tier_rate", "span_scenario_groups",
                                                      "health_factor_aave_versions",
                                                      "initial_and_maintenance_one_proof",
-                                                     "margin_ratio_portfolio_margin"}
+                                                     "margin_ratio_portfolio_margin", "emode_correlated_leverage",
+                                                     "span_spread_charges_and_credits", "simm_delta_vega",
+                                                     "per_asset_decimals_onchain", "per_asset_decimals_cross",
+                                                     "unified_account_borrowed_collateral"}
     for f in CASE_FILES:
         doc = json.loads(f.read_text())
         assert doc["kind"] == "example_cases" and "http" in doc["description"], f  # provenance recorded
