@@ -277,10 +277,10 @@ def thresholds_near(model: VenueModel, report: MarginReport) -> tuple[int, int] 
         return (t, t + 1) if t + 1 < 1 << 64 else None
     per = []
     for part in report.parts or (report,):
-        if model.statement == "surplus":
-            if part.equity - part.requirement < 0:
+        if model.statement == "surplus":  # the report at threshold 0: surplus (isolated: the binding position's)
+            if part.surplus < 0:
                 return None
-            per.append((part.equity - part.requirement) // model.rate_scale)
+            per.append(part.surplus // model.rate_scale)
         else:
             n, q = part.equity * 10**RATIO_DECIMALS, part.requirement
             if q == 0 or n - (model.statement == "ratio-above") < 0:
