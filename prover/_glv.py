@@ -81,6 +81,23 @@ KERNEL_CONSTS = np.array(
 )
 
 
+def lattice_basis(lam: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Two short vectors (a, b) with a + b * lam = 0 mod r (Gallant-Lambert-Vanstone): extended
+    Euclid on (r, lam), remainders r_i = s_i * r + t_i * lam so r_i - t_i * lam = 0 mod r, stopped
+    below sqrt(r). Shared by the prover's G1 split and the ceremony's G1/G2 splits."""
+    bound = isqrt(R)
+    r0, r1, t0, t1 = R, lam % R, 0, 1
+    while r1 >= bound:
+        qq = r0 // r1
+        r0, r1 = r1, r0 - qq * r1
+        t0, t1 = t1, t0 - qq * t1
+    qq = r0 // r1
+    r2, t2 = r0 - qq * r1, t0 - qq * t1
+    v1 = (r1, -t1)
+    v2 = (r0, -t0) if r0 * r0 + t0 * t0 <= r2 * r2 + t2 * t2 else (r2, -t2)
+    return v1, v2
+
+
 def derive_constants() -> dict[str, int]:
     """Recompute BETA, LAMBDA and the lattice basis from q, r and the generator (py_ecc)."""
     from zkmargin import curve
@@ -93,17 +110,7 @@ def derive_constants() -> dict[str, int]:
     if len(lams) != 1:
         raise AssertionError("no unique eigenvalue of phi on G1")
     lam = lams[0]
-    # extended Euclid on (r, lam): remainders r_i = s_i * r + t_i * lam, so r_i - t_i * lam = 0 mod r
-    bound = isqrt(R)
-    r0, r1, t0, t1 = R, lam, 0, 1
-    while r1 >= bound:
-        qq = r0 // r1
-        r0, r1 = r1, r0 - qq * r1
-        t0, t1 = t1, t0 - qq * t1
-    qq = r0 // r1
-    r2, t2 = r0 - qq * r1, t0 - qq * t1
-    v1 = (r1, -t1)
-    v2 = (r0, -t0) if r0 * r0 + t0 * t0 <= r2 * r2 + t2 * t2 else (r2, -t2)
+    v1, v2 = lattice_basis(lam)
     if v1[0] * v2[1] - v2[0] * v1[1] < 0:
         v2 = (-v2[0], -v2[1])
     return {"BETA": beta, "LAMBDA": lam, "A1": v1[0], "B1": v1[1], "A2": v2[0], "B2": v2[1]}

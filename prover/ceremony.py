@@ -62,6 +62,7 @@ from zkmargin.serialize.zkey_file import (
 )
 
 from . import _group, _msm, kernels
+from ._glv import lattice_basis
 from .fast import _coeff_records
 from .qap import TWO_ADICITY, domain_size_for
 
@@ -397,24 +398,6 @@ def _fq2_pow(a: tuple[int, int], e: int) -> tuple[int, int]:
     return out
 
 
-def _lattice_basis(lam: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Two short vectors (a, b) with a + b * lam = 0 mod r (Gallant-Lambert-Vanstone, extended
-    Euclid on (r, lam) stopped at sqrt(r))."""
-    from math import isqrt
-
-    bound = isqrt(R)
-    r0, r1, t0, t1 = R, lam % R, 0, 1
-    while r1 >= bound:
-        qq = r0 // r1
-        r0, r1 = r1, r0 - qq * r1
-        t0, t1 = t1, t0 - qq * t1
-    qq = r0 // r1
-    r2, t2 = r0 - qq * r1, t0 - qq * t1
-    v1 = (r1, -t1)
-    v2 = (r0, -t0) if r0 * r0 + t0 * t0 <= r2 * r2 + t2 * t2 else (r2, -t2)
-    return v1, v2
-
-
 @dataclass(frozen=True)
 class _Endo:
     lam: int
@@ -454,7 +437,7 @@ def _endo(group: int) -> _Endo | None:
         gx, gy = G1_GENERATOR
         for lam in (lam0, lam0 * lam0 % R):
             if curve.g1_mul(G1_GENERATOR, lam) == (beta * gx % Q, gy):
-                e = _Endo(lam, *_lattice_basis(lam), _mont_limbs([beta, 1]).reshape(2, 1, 4))
+                e = _Endo(lam, *lattice_basis(lam), _mont_limbs([beta, 1]).reshape(2, 1, 4))
     else:
         xi = (9, 1)
         cx, cy = _fq2_pow(xi, (Q - 1) // 3), _fq2_pow(xi, (Q - 1) // 2)
@@ -462,7 +445,7 @@ def _endo(group: int) -> _Endo | None:
         psi_g = (_fq2_mul((x0, -x1 % Q), cx), _fq2_mul((y0, -y1 % Q), cy))
         for lam in (Q % R, pow(Q, -1, R), -Q % R):
             if curve.g2_mul(G2_GENERATOR, lam) == psi_g:
-                e = _Endo(lam, *_lattice_basis(lam), _mont_limbs([*cx, *cy]).reshape(2, 1, 2, 4))
+                e = _Endo(lam, *lattice_basis(lam), _mont_limbs([*cx, *cy]).reshape(2, 1, 2, 4))
     _ENDO[group] = e
     return e
 
