@@ -427,12 +427,14 @@ _path_in = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--no-self-check", is_flag=True,
               help="Skip verifying the finished proof against the key's own verifying key before writing it "
                    "(about a millisecond; for benchmarks only).")
+@click.option("--no-resident", is_flag=True,
+              help="Prove in this process even when a resident prover (zkmargin prover start) runs.")
 @_friendly
 def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | None, market_path: Path | None,
               portfolio_path: Path | None, salt_path: Path | None, threshold: str | None, context_path: Path | None,
               input_path: Path | None, wtns: Path | None, zkey: Path, proof_path: Path, public_path: Path,
               save_witness: Path | None, no_self_check: bool, opening_path: Path | None = None,
-              root_path: Path | None = None, key_path: Path | None = None) -> None:
+              root_path: Path | None = None, key_path: Path | None = None, no_resident: bool = False) -> None:
     """Prove a statement with the proving key --zkey, in one of three ways.
 
     \b
@@ -446,6 +448,8 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
     Circuit flow: the values in --input satisfy CIRCUIT (a built-in name or
     'package.module:ClassName'); a violated constraint is named by its scope path.
     Witness flow: a .wtns file (e.g. circom's) for the key's circuit.
+    A resident prover of this build (zkmargin prover start) does the work when one
+    runs: same files, messages and exit status, without the start-up cost.
 
     \b
     Examples:
@@ -459,6 +463,12 @@ def prove_cmd(circuit: str | None, params: tuple[str, ...], model_path: Path | N
       zkmargin prove cross-simple -p n_positions=2 -p n_assets=2 --input input.json --zkey build/cross.zkey
       zkmargin prove --witness circom.wtns --zkey circom.zkey
     """
+    if not no_resident and (circuit is None or circuit in BUILTIN_CIRCUITS):
+        from zkmargin.cli_prover import prove_in_resident
+
+        rc = prove_in_resident(click.get_current_context())
+        if rc is not None:
+            raise click.exceptions.Exit(rc)
     from zkmargin.files import check_outputs
     from zkmargin.prover import PhaseTimings, prove
     from zkmargin.prover.backend import backend_name
@@ -836,6 +846,7 @@ def export_calldata_cmd(proof_path: Path, public_path: Path) -> None:
 from zkmargin import cli_accounts as _cli_accounts  # noqa: E402,F401  (registers key, accounts, export gate)
 from zkmargin import cli_ceremony as _cli_ceremony  # noqa: E402,F401  (registers ptau and zkey)
 from zkmargin import cli_perf as _cli_perf  # noqa: E402,F401  (registers warmup and bench)
+from zkmargin import cli_prover as _cli_prover  # noqa: E402,F401  (registers prover start/stop/status)
 from zkmargin import cli_service as _cli_service  # noqa: E402,F401  (registers serve and ledger)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -97,9 +97,21 @@ def _set_verify_backend(backend: str) -> None:
 # --- reading a proving key and a witness for zkmargin prove -----------------------------------------
 
 
+#: Set by the resident prover (zkmargin.prover.resident.KeyCache): called as ``zkey_cache(path, reader)``, it
+#: returns the parsed key it keeps for an unchanged file, else reads it with ``reader``.
+zkey_cache: Callable[[Path, Callable[[Path], Any]], Any] | None = None
+
+
 def read_zkey_for_prove(path: Path) -> Any:
     """The proving key as the prover needs it: memory-mapped with vectorised validation when the numba
-    prover runs (zkmargin.serialize._mmap), else the structured reader's encoded sections."""
+    prover runs (zkmargin.serialize._mmap), else the structured reader's encoded sections; through
+    :data:`zkey_cache` when one is set."""
+    if zkey_cache is not None:
+        return zkey_cache(path, _read_zkey)
+    return _read_zkey(path)
+
+
+def _read_zkey(path: Path) -> Any:
     from zkmargin.prover.backend import fast_available
 
     if fast_available():
