@@ -12,7 +12,13 @@ reused with ``--workdir``), then every tool proves from those two files, in roun
 so that all of them see the same machine load (the order rotates from round to round):
 
 - **zkmargin CLI**: ``zkmargin prove --witness c.wtns --zkey c.zkey``, a new process each round
-  (interpreter, imports, numba's cached kernels, reading, proving, the self-check, writing);
+  (interpreter, imports, numba's cached kernels, reading, proving, the self-check, writing), with
+  ``ZKMARGIN_RESIDENT=0`` (never a resident prover);
+- **zkmargin CLI (resident)**: the same command, a new process each round, with a resident prover
+  running (``zkmargin prover start``, one for the whole run, in a private runtime folder): the
+  client starts, finds the server, which reads the witness, proves with the key it parsed at the
+  untimed warm-up run, self-checks (numba pairing) and writes the files (``--no-resident-column``
+  leaves it out; the server's request count is checked, so a silent fallback cannot pass as it);
 - **zkmargin in-process**: one long-lived process (the bench's prover worker,
   ``prover_bench._serve_main`` in its ``cli`` mode) that reads the files with the CLI's own readers
   and proves with the CLI's own prover call: *files* (read + prove, each round) and *prove* (from
@@ -41,6 +47,7 @@ rapidsnark's CLI at every size; a warm verify in at most 0.3 s; each is printed 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -48,8 +55,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +75,9 @@ from zkmargin.benchmarks.prover_bench import (
 __all__ = ["TOOLS", "SizeRow", "VerifyRow", "run_side_by_side", "run_size", "run_verify", "markdown_table",
            "goals", "load_results", "report_text", "find_rapidsnark", "snarkjs_command", "parse_sizes", "main"]
 
-#: The columns, in table order: zkmargin's CLI, in-process (read + prove; prove from a loaded key),
-#: rapidsnark's CLI, snarkjs's CLI.
-TOOLS = ("zkmargin_cli", "inproc_files", "inproc_prove", "rapidsnark", "snarkjs")
+#: The columns, in table order: zkmargin's CLI, its CLI with a resident prover, in-process (read + prove;
+#: prove from a loaded key), rapidsnark's CLI, snarkjs's CLI.
+TOOLS = ("zkmargin_cli", "zkmargin_resident", "inproc_files", "inproc_prove", "rapidsnark", "snarkjs")
 
 #: Goals of issue 13 (seconds).
 CLI_OVER_INPROC_GOAL_S = 0.2
@@ -186,8 +194,23 @@ class SizeRow:
         """zkmargin's CLI time minus the in-process prove from a loaded key."""
         return self.median["zkmargin_cli"] - self.median["inproc_prove"]
 
+    @property
+    def ratio_resident(self) -> float | None:
+        """rapidsnark's CLI time over zkmargin's CLI time with a resident prover."""
+        if "rapidsnark" not in self.median or "zkmargin_resident" not in self.median:
+            return None
+        return self.median["rapidsnark"] / self.median["zkmargin_resident"]
+
+    @property
+    def resident_overhead(self) -> float | None:
+        """zkmargin's CLI time with a resident prover minus the in-process prove from a loaded key."""
+        if "zkmargin_resident" not in self.median:
+            return None
+        return self.median["zkmargin_resident"] - self.median["inproc_prove"]
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": self.ratio, "cli_overhead": self.cli_overhead}
+        return {**asdict(self), "ratio": self.ratio, "cli_overhead": self.cli_overhead,
+                "ratio_resident": self.ratio_resident, "resident_overhead": self.resident_overhead}
 
 
 @dataclass
@@ -234,11 +257,15 @@ def _ordered(tools: list[str], i: int) -> list[str]:
 
 
 def run_size(k: int, d: Path, *, repeat: int, rapidsnark: Path | None, snarkjs: list[str] | None,
-             progress: Callable[[str], None] = lambda _m: None) -> SizeRow:
+             progress: Callable[[str], None] = lambda _m: None, resident: Path | None = None) -> SizeRow:
     """Prove the 2^k circuit ``repeat`` rounds with each tool (see the module docstring); verify every tool's proof.
 
+    ``resident``: the runtime folder of a running resident prover (:func:`resident_prover`) for the
+    ``zkmargin_resident`` column; None: no such column.
+
     Raises:
-        BenchError: a tool failed, or a proof did not verify / has other public inputs.
+        BenchError: a tool failed, a proof did not verify / has other public inputs, or the resident
+            prover did not serve every round of its column.
     """
     sweep_shape(k)
     d.mkdir(parents=True, exist_ok=True)
@@ -246,10 +273,15 @@ def run_size(k: int, d: Path, *, repeat: int, rapidsnark: Path | None, snarkjs: 
     zkey, wtns = d / "c.zkey", d / "c.wtns"
     log = d / "tools.log"
     env = dict(os.environ, PYTHONSAFEPATH="1")
+    envs = {"zkmargin_cli": dict(env, ZKMARGIN_RESIDENT="0")}
     commands: dict[str, Callable[[str, str], list[str]]] = {
         "zkmargin_cli": lambda pr, pu: [*_zkmargin_exe(), "prove", "--witness", str(wtns), "--zkey", str(zkey),
                                         "--proof", pr, "--public", pu],
     }
+    if resident is not None:
+        commands["zkmargin_resident"] = commands["zkmargin_cli"]
+        envs["zkmargin_resident"] = _resident_env(resident)
+        served_before = _resident_status(resident)["requests"]
     if rapidsnark is not None:
         commands["rapidsnark"] = lambda pr, pu: [str(rapidsnark), str(zkey), str(wtns), pr, pu]
     if snarkjs is not None:
@@ -263,7 +295,7 @@ def run_size(k: int, d: Path, *, repeat: int, rapidsnark: Path | None, snarkjs: 
         wk.recv()
         for t in commands:  # warm-up: numba's cache, the page cache (snarkjs: too slow to repeat at 2^20)
             if t != "snarkjs":
-                _timed(commands[t](*map(str, outs[t])), log, env)
+                _timed(commands[t](*map(str, outs[t])), log, envs.get(t, env))
         progress(f"2^{k}: {info['constraints']:,} constraints; {repeat} round(s) of {', '.join([*commands, 'inproc'])}")
         load_before = os.getloadavg()[0]
         for i in range(repeat):
@@ -279,11 +311,17 @@ def run_size(k: int, d: Path, *, repeat: int, rapidsnark: Path | None, snarkjs: 
                     samples["inproc_prove"].append(msg["prove_s"])
                     read_s.append(msg["read_zkey_s"] + msg["read_wtns_s"])
                 else:
-                    wall, peak = _timed(commands[t](str(pr), str(pu)), log, env)
+                    wall, peak = _timed(commands[t](str(pr), str(pu)), log, envs.get(t, env))
                     samples[t].append(wall)
                     rss[t] = max(rss[t], peak)
         load_after = os.getloadavg()[0]
         rss["inproc"] = int(wk.ask({"op": "quit"})["rss"])
+    if resident is not None:
+        st = _resident_status(resident)
+        if st["requests"] - served_before != repeat + 1:
+            raise BenchError(f"2^{k}: the resident prover served {st['requests'] - served_before} of the "
+                             f"{repeat + 1} runs of its column (see {log})")
+        rss["resident_server"] = _vm_hwm(int(st["pid"]))
     progress(f"2^{k}: verifying every tool's proof")
     vk_path = d / "verification_key.json"
     expected = _witness_public(wtns, int(info["n_public"]))
@@ -305,6 +343,49 @@ def _witness_public(wtns: Path, n_public: int) -> list[int]:
     from zkmargin.serialize import read_wtns
 
     return read_wtns(wtns)[1: 1 + n_public]
+
+
+# --- the resident prover's column ------------------------------------------------------------------
+
+def _resident_env(rt: Path) -> dict[str, str]:
+    return dict(os.environ, PYTHONSAFEPATH="1", ZKMARGIN_RUNTIME_DIR=str(rt), ZKMARGIN_RESIDENT="1")
+
+
+def _resident_status(rt: Path) -> dict[str, Any]:
+    from zkmargin import resident as rs
+
+    with rs.connect(rt / "prover.sock", timeout=30) as s:
+        rs.send_msg(s, {"op": "status"})
+        ans: dict[str, Any] = rs.recv_msg(s)
+    return ans
+
+
+def _vm_hwm(pid: int) -> int:
+    """A process's peak RSS in bytes (Linux /proc; 0 elsewhere)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@contextlib.contextmanager
+def resident_prover(progress: Callable[[str], None] = lambda _m: None) -> Iterator[Path]:
+    """A resident prover (``zkmargin prover start``) in a private runtime folder of its own (never the
+    user's server), stopped at the end; yields the folder."""
+    rt = Path(tempfile.mkdtemp(prefix="zkr-"))  # short: a socket path has at most 107 bytes
+    log = rt / "start.log"
+    try:
+        progress(f"starting a resident prover in {rt}")
+        _timed([*_zkmargin_exe(), "prover", "start", "--idle-timeout", "7200"], log, _resident_env(rt))
+        yield rt
+    finally:
+        with open(log, "ab") as fh:
+            subprocess.run([*_zkmargin_exe(), "prover", "stop"], stdout=fh, stderr=subprocess.STDOUT,
+                           env=_resident_env(rt), check=False, timeout=120)
+        shutil.rmtree(rt, ignore_errors=True)
 
 
 # --- warm verify of a 4-input proof -----------------------------------------------------------------
@@ -368,16 +449,20 @@ def run_side_by_side(sizes: Sequence[int], *, repeat: int, repeat_large: int, la
                      rapidsnark: Path | None, snarkjs: list[str] | None, verify_repeat: int,
                      out: Callable[[str], None], progress: Callable[[str], None], snarkjs_up_to: int = 99,
                      saved: Callable[[list[SizeRow], VerifyRow | None], None] = lambda _r, _v: None,
-                     ) -> tuple[list[SizeRow], VerifyRow | None]:
-    """Every size (:func:`run_size`; snarkjs only up to 2^snarkjs_up_to), then the warm verify
-    (:func:`run_verify`; skipped when verify_repeat is 0); ``saved`` receives the results so far after each."""
+                     resident: bool = True) -> tuple[list[SizeRow], VerifyRow | None]:
+    """Every size (:func:`run_size`; snarkjs only up to 2^snarkjs_up_to; with one resident prover for the
+    whole run unless ``resident`` is False), then the warm verify (:func:`run_verify`; skipped when
+    verify_repeat is 0); ``saved`` receives the results so far after each."""
     rows: list[SizeRow] = []
-    for k in sizes:
-        r = run_size(k, workdir / f"k{k}", repeat=repeat if k < large_from else repeat_large,
-                     rapidsnark=rapidsnark, snarkjs=snarkjs if k <= snarkjs_up_to else None, progress=progress)
-        out(_row_line(r))
-        rows.append(r)
-        saved(rows, None)
+    with contextlib.ExitStack() as stack:
+        rt = stack.enter_context(resident_prover(progress)) if resident else None
+        for k in sizes:
+            r = run_size(k, workdir / f"k{k}", repeat=repeat if k < large_from else repeat_large,
+                         rapidsnark=rapidsnark, snarkjs=snarkjs if k <= snarkjs_up_to else None, progress=progress,
+                         resident=rt)
+            out(_row_line(r))
+            rows.append(r)
+            saved(rows, None)
     v = run_verify(workdir / "verify4", repeat=verify_repeat, progress=progress) if verify_repeat else None
     saved(rows, v)
     return rows, v
@@ -417,24 +502,29 @@ def _mib(n: int | None) -> str:
 
 def markdown_table(rows: Sequence[SizeRow], verify: VerifyRow | None) -> str:
     """The side-by-side table, the verify line and the legend, in markdown."""
-    head = ["size", "constraints", "rounds", "zkmargin CLI s", "in-process read + prove s", "in-process prove s",
-            "CLI - prove s", "rapidsnark CLI s", "snarkjs CLI s", "rapidsnark / CLI",
-            "peak RSS MiB (CLI / in-proc / rapidsnark / snarkjs)", "load 1 min"]
+    head = ["size", "constraints", "rounds", "zkmargin CLI s", "zkmargin CLI (resident) s", "in-process read + prove s",
+            "in-process prove s", "CLI - prove s", "resident - prove s", "rapidsnark CLI s", "snarkjs CLI s",
+            "rapidsnark / CLI", "rapidsnark / resident",
+            "peak RSS MiB (CLI / in-proc / resident server / rapidsnark / snarkjs)", "load 1 min"]
     out = ["| " + " | ".join(head) + " |", "|" + "|".join(["---:"] * len(head)) + "|"]
     for r in rows:
         m = r.median
         out.append("| " + " | ".join([
-            f"2^{r.k}", f"{r.constraints:,}", str(r.repeat), _fmt(m.get("zkmargin_cli")), _fmt(m.get("inproc_files")),
-            _fmt(m.get("inproc_prove")), f"{r.cli_overhead:+.3f}", _fmt(m.get("rapidsnark")), _fmt(m.get("snarkjs")),
-            "-" if r.ratio is None else f"{r.ratio:.2f}x",
-            " / ".join(_mib(r.rss.get(t)) for t in ("zkmargin_cli", "inproc", "rapidsnark", "snarkjs")),
+            f"2^{r.k}", f"{r.constraints:,}", str(r.repeat), _fmt(m.get("zkmargin_cli")),
+            _fmt(m.get("zkmargin_resident")), _fmt(m.get("inproc_files")), _fmt(m.get("inproc_prove")),
+            f"{r.cli_overhead:+.3f}", "-" if r.resident_overhead is None else f"{r.resident_overhead:+.3f}",
+            _fmt(m.get("rapidsnark")), _fmt(m.get("snarkjs")), "-" if r.ratio is None else f"{r.ratio:.2f}x",
+            "-" if r.ratio_resident is None else f"{r.ratio_resident:.2f}x",
+            " / ".join(_mib(r.rss.get(t)) for t in ("zkmargin_cli", "inproc", "resident_server", "rapidsnark",
+                                                    "snarkjs")),
             f"{r.load_before:.2f} / {r.load_after:.2f}",
         ]) + " |")
     out.append("")
     out.append(f"Seconds: medians over the rounds, tools interleaved (order rotating); {os.cpu_count()} CPUs, "
                f"{platform.machine()}, Python {platform.python_version()}. Every tool's proof verified with "
-               "zkmargin.verifier. rapidsnark / CLI above 1: zkmargin's CLI is faster. load: 1-minute load "
-               "average before / after the size's rounds.")
+               "zkmargin.verifier. rapidsnark / CLI above 1: zkmargin's CLI is faster. CLI (resident): the same "
+               "command with a resident prover running (zkmargin prover start; the key parsed at the untimed "
+               "warm-up run). load: 1-minute load average before / after the size's rounds.")
     if verify is not None:
         v = verify
         out.append("")
@@ -455,13 +545,20 @@ def goals(rows: Sequence[SizeRow], verify: VerifyRow | None) -> list[tuple[str, 
                 "-" if r16 is None else f"{r16.median['zkmargin_cli']:.3f} - {r16.median['inproc_prove']:.3f} = "
                 f"{r16.cli_overhead:+.3f} s (over read + prove: "
                 f"{r16.median['zkmargin_cli'] - r16.median['inproc_files']:+.3f} s)"))
-    with_rs = [r for r in rows if r.ratio is not None]
-    slower = [f"2^{r.k} ({r.ratio:.2f}x)" for r in with_rs if r.ratio is not None and r.ratio <= 1.0]
-    res.append(("CLI prove faster than rapidsnark's CLI at every size",
-                None if not with_rs else not slower,
-                "rapidsnark not run" if not with_rs else
-                (f"slower or equal at {', '.join(slower)}" if slower else
-                 f"faster at all {len(with_rs)} sizes (min ratio {min(r.ratio or 0 for r in with_rs):.2f}x)")))
+    ro = None if r16 is None else r16.resident_overhead
+    res.append((f"CLI prove with a resident prover at 2^16 at most {CLI_OVER_INPROC_GOAL_S} s above the in-process "
+                "prove", None if ro is None else ro <= CLI_OVER_INPROC_GOAL_S,
+                "-" if r16 is None or ro is None else f"{r16.median['zkmargin_resident']:.3f} - "
+                f"{r16.median['inproc_prove']:.3f} = {ro:+.3f} s"))
+    for label, ratio in (("CLI prove", lambda r: r.ratio), ("CLI prove with a resident prover",
+                                                           lambda r: r.ratio_resident)):
+        with_rs = [(r, ratio(r)) for r in rows if ratio(r) is not None]
+        slower = [f"2^{r.k} ({x:.2f}x)" for r, x in with_rs if x <= 1.0]
+        res.append((f"{label} faster than rapidsnark's CLI at every size",
+                    None if not with_rs else not slower,
+                    "rapidsnark not run" if not with_rs else
+                    (f"slower or equal at {', '.join(slower)}" if slower else
+                     f"faster at all {len(with_rs)} sizes (min ratio {min(x for _r, x in with_rs):.2f}x)")))
     res.append((f"warm CLI verify of a 4-input proof in at most {VERIFY_GOAL_S} s",
                 None if verify is None else verify.median <= VERIFY_GOAL_S,
                 "-" if verify is None else f"median {verify.median:.3f} s"))
@@ -483,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
                     "rapidsnark on PATH; absent: no column)")
     ap.add_argument("--no-rapidsnark", action="store_true")
     ap.add_argument("--no-snarkjs", action="store_true", help="skip snarkjs (default: when it is found)")
+    ap.add_argument("--no-resident-column", action="store_true",
+                    help="skip the zkmargin CLI (resident) column (default: one resident prover for the run)")
     ap.add_argument("--verify-repeat", type=int, default=9, help="warm verify runs (0: skip; default 9)")
     ap.add_argument("--workdir", type=Path, help="keep (and reuse) the keys and proofs here")
     ap.add_argument("--snarkjs-up-to", type=int, default=99, metavar="K",
@@ -526,7 +625,8 @@ def main(argv: list[str] | None = None) -> int:
         rows, v = run_side_by_side(sizes, repeat=a.repeat, repeat_large=a.repeat_large, large_from=a.large_from,
                                    workdir=workdir, rapidsnark=rapidsnark, snarkjs=snarkjs,
                                    verify_repeat=a.verify_repeat, out=lambda s: print(s, flush=True),
-                                   progress=progress, snarkjs_up_to=a.snarkjs_up_to, saved=save)
+                                   progress=progress, snarkjs_up_to=a.snarkjs_up_to, saved=save,
+                                   resident=not a.no_resident_column)
     text = report_text(rows, v)
     print(text)
     if a.md:
