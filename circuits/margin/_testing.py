@@ -18,7 +18,16 @@ from typing import Any
 
 from zkmargin.errors import UnsatisfiedConstraintError
 from zkmargin.margin.engine import MarginReport, evaluate, threshold_bits
-from zkmargin.margin.limits import AMOUNT_BITS, DUAL_SHIFT, PRICE_BITS, RISK_BITS, SIZE_BITS, VALUE_BITS
+from zkmargin.margin.limits import (
+    AMOUNT_BITS,
+    DUAL_SHIFT,
+    NOTIONAL_BITS,
+    PRICE_BITS,
+    RISK_BITS,
+    SIZE_BITS,
+    VALUE_BITS,
+    WIDE_SIZE_BITS,
+)
 from zkmargin.margin.model import (
     RATIO_DECIMALS,
     AssetData,
@@ -257,7 +266,38 @@ def random_case(rng: random.Random, model: VenueModel) -> tuple[Market, Portfoli
     market = Market(model.venue, model.model_id, rng.randrange(0, 1 << 64), tuple(instruments), tuple(assets),
                     emode=emode)
     portfolio = Portfolio(model.model_id, tuple(positions), collateral, debts, emode=rng.randrange(0, c_max + 1))
+    if model.wide_sizes:
+        market, portfolio = _widen_sizes(rng, model, market, portfolio)
     return revalidate(model, market, portfolio)
+
+
+def _widen_sizes(rng: random.Random, model: VenueModel, market: Market,
+                 portfolio: Portfolio) -> tuple[Market, Portfolio]:
+    """Per-instrument decimals: every position's size redrawn over [0, 2**WIDE_SIZE_BITS) base units
+    around the caps (|S| * mark and |S| * entry below 2**NOTIONAL_BITS, S = size * 10**(QD - q_i)):
+    often just below the larger cap's room, sometimes exactly at it or one over, sometimes anywhere
+    (mostly over); brackets redrawn near the new notional."""
+    positions, instruments = [], list(market.instruments)
+    for p in portfolio.positions:
+        i = model.instrument_index(p.instrument)
+        ins, scale = instruments[i], model.instrument_scale(i)
+        room = ((1 << NOTIONAL_BITS) - 1) // (max(ins.mark, p.entry, 1) * scale)  # the largest |size| in both caps
+        x = rng.random()
+        if x < 0.25:
+            mag = room + rng.choice((-1, 0, 1, 1))  # at the largest size within the caps, or the first over
+        elif x < 0.35:
+            mag = rng.randrange(room, 1 << WIDE_SIZE_BITS) if room < 1 << WIDE_SIZE_BITS else room
+        elif x < 0.55:
+            mag = random_value(rng, WIDE_SIZE_BITS)
+        else:
+            mag = rng.randrange(0, room + 1)
+        mag = max(0, min(mag, (1 << WIDE_SIZE_BITS) - 1))
+        positions.append(replace(p, size=-mag if rng.random() < 0.5 else mag))
+        if model.spec.rates:
+            notional = min(mag * scale * ins.mark, (1 << VALUE_BITS) - 2)
+            instruments[i] = replace(ins, rate_brackets=_brackets(rng, model.n_rate_brackets, model.rate_scale,
+                                                                  notional))
+    return replace(market, instruments=tuple(instruments)), replace(portfolio, positions=tuple(positions))
 
 
 def thresholds_near(model: VenueModel, report: MarginReport) -> tuple[int, int] | None:

@@ -33,10 +33,18 @@ from . import gadgets
 from .base import MarginCircuit, Segments, check_cost, statement_cost
 from .collateral import collateral_cost, collateral_equity
 
-__all__ = ["CrossMargin", "cross_cost", "rate_requirement", "rate_requirement_cost", "flat_collateral"]
+__all__ = ["CrossMargin", "cross_cost", "rate_requirement", "rate_requirement_cost", "flat_collateral",
+           "position_slot_cost"]
 
-#: Constraints of one position slot besides its bracket schedule: range checks, uPnL, notional.
-POSITION_COST = 132 + 2
+#: Constraints of one position slot besides its bracket schedule: range checks, uPnL, notional
+#: (without per-instrument decimals; ``position_slot_cost`` in general).
+POSITION_COST = gadgets.CHECKED_POSITION_COST + 2
+
+
+def position_slot_cost(model: VenueModel) -> int:
+    """Constraints of one position slot besides its bracket schedule: ``gadgets.position_cost`` plus
+    the uPnL (1) and the notional (1; 0 for a wide position, whose notional the caps computed)."""
+    return gadgets.position_cost(model) + 1 + (0 if model.wide_sizes else 1)
 
 
 def _basis_requirement(api: API, basis: str, market: Segments, i: int, n: Var) -> Var:
@@ -83,7 +91,7 @@ def positions_upnl_and_requirement(api: API, model: VenueModel, account: Segment
     requirement = {b: api.const(0) for b in model.bases}
     for i in range(model.n_instruments):
         with api.scope(f"position[{i}]"):
-            pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
+            pos = gadgets.model_position(api, model, i, account["sizes"][i], account["entries"][i], market["marks"][i])
             upnl = upnl + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
             for b, q in rate_requirements(api, model, market, i, pos).items():
                 requirement[b] = requirement[b] + q
@@ -102,7 +110,7 @@ def flat_collateral(api: API, amount: Var, price: Var, haircut: Var, rs: int) ->
 
 def cross_cost(model: VenueModel) -> int:
     """Constraints of ``CrossMargin(model=model)`` (a test pins it against the compiled count)."""
-    return (statement_cost(model) + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
+    return (statement_cost(model) + model.n_instruments * (position_slot_cost(model) + rate_requirement_cost(model))
             + collateral_cost(model) + check_cost(model))
 
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from zkmargin.errors import CircuitError
 from zkmargin.field import R
-from zkmargin.margin.limits import AMOUNT_BITS, PRICE_BITS, SIZE_BITS, SURPLUS_BITS
+from zkmargin.margin.limits import AMOUNT_BITS, NOTIONAL_BITS, PRICE_BITS, SIZE_BITS, SURPLUS_BITS, WIDE_SIZE_BITS
+from zkmargin.margin.model import VenueModel
 
 from ..api import API, Var, VarLike
 from ..hints import register_hint
@@ -35,6 +36,10 @@ from ..std.select import is_zero, select_unchecked
 __all__ = [
     "Position",
     "checked_position",
+    "model_position",
+    "position_cost",
+    "CHECKED_POSITION_COST",
+    "WIDE_POSITION_COST",
     "checked_amount",
     "upnl_scaled",
     "notional",
@@ -75,6 +80,7 @@ class Position:
     negative: Var
     magnitude: Var
     entry: Var
+    checked_notional: Var | None = None  # wide positions: |size| * mark, computed (and capped) once
 
     def short_size(self) -> Var:
         """``max(-size, 0)``: (|size| - size) / 2, a linear combination (free)."""
@@ -92,6 +98,50 @@ def checked_position(api: API, size: VarLike, entry: VarLike) -> Position:
     with api.scope("entry"):
         rangecheck.assert_bits(api, entry, bits=PRICE_BITS)
     return Position(as_var(api, size), neg, mag, as_var(api, entry))
+
+
+#: Constraints of ``checked_position``.
+CHECKED_POSITION_COST = (SIZE_BITS + 4) + (PRICE_BITS + 1)
+#: Constraints of a per-instrument-decimals position (``model_position`` with ``model.wide_sizes``):
+#: size (WIDE_SIZE_BITS + 4), entry (PRICE_BITS + 1), notional and entry value (1 + NOTIONAL_BITS + 1 each).
+WIDE_POSITION_COST = (WIDE_SIZE_BITS + 4) + (PRICE_BITS + 1) + 2 * (NOTIONAL_BITS + 2)
+
+
+def model_position(api: API, model: VenueModel, i: int, size: VarLike, entry: VarLike, mark: VarLike) -> Position:
+    """Instrument slot i's position, range-checked, its size in the model's quantity unit: the one
+    rule every position-based model (cross, tiered, isolated) uses.
+
+    Without per-instrument decimals: ``checked_position``. With them (``model.wide_sizes``,
+    ``zkmargin.margin.limits``): the size is signed of width WIDE_SIZE_BITS (|s| < 2**128 base units
+    of the instrument's decimals q_i), the entry below 2**PRICE_BITS; the returned size and magnitude
+    are S = s * 10**(QD - q_i) (a compile-time scale: free), and both |S| * mark (the notional, kept
+    for ``notional``) and |S| * entry are range-checked below 2**NOTIONAL_BITS.
+
+    Cost: ``position_cost(model)``.
+    Soundness: |S| < 2**188 and mark, entry < 2**64 (market; entry checked here), so both products
+        are below 2**252 < r: the caps bound the integers, and then |S| * m < 2**128 (the brackets'
+        comparison width) and |S * (m - e)| < 2**128 (``upnl_scaled`` stays below RS * 2**128).
+    """
+    if not model.wide_sizes:
+        return checked_position(api, size, entry)
+    scale = model.instrument_scale(i)
+    with api.scope("size"):
+        neg, mag = signed.split_signed(api, size, bits=WIDE_SIZE_BITS)
+    with api.scope("entry"):
+        rangecheck.assert_bits(api, entry, bits=PRICE_BITS)
+    entry_v = as_var(api, entry)
+    magnitude = mag.scale(scale)
+    n = api.mul(magnitude, mark, label="notional")
+    with api.scope("notional_cap"):
+        rangecheck.assert_bits(api, n, bits=NOTIONAL_BITS)
+    with api.scope("entry_value_cap"):
+        rangecheck.assert_bits(api, api.mul(magnitude, entry_v, label="entry_value"), bits=NOTIONAL_BITS)
+    return Position(as_var(api, size).scale(scale), neg, magnitude, entry_v, checked_notional=n)
+
+
+def position_cost(model: VenueModel) -> int:
+    """Constraints of ``model_position`` (CHECKED_POSITION_COST or WIDE_POSITION_COST)."""
+    return WIDE_POSITION_COST if model.wide_sizes else CHECKED_POSITION_COST
 
 
 def checked_amount(api: API, amount: VarLike, bits: int = AMOUNT_BITS) -> Var:
@@ -117,10 +167,13 @@ def upnl_scaled(api: API, pos: Position, mark: VarLike, scale: int) -> Var:
 
 
 def notional(api: API, pos: Position, mark: VarLike) -> Var:
-    """``|size| * mark`` in value units, in [0, 2**127) (market: mark < 2**PRICE_BITS).
+    """``|size| * mark`` in value units, in [0, 2**127) (market: mark < 2**PRICE_BITS; a wide
+    position's [0, 2**128), checked by ``model_position``).
 
-    Cost: 1 constraint.
+    Cost: 1 constraint (0 for a wide position, whose notional ``model_position`` computed).
     """
+    if pos.checked_notional is not None:  # a wide position's, already computed and capped (free)
+        return pos.checked_notional
     return api.mul(pos.magnitude, mark, label="notional")
 
 

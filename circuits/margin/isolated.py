@@ -28,14 +28,14 @@ from ..std import rangecheck
 from ..std.select import is_zero
 from . import gadgets
 from .base import MarginCircuit, Segments, statement_cost
-from .cross import POSITION_COST, rate_requirement, rate_requirement_cost
+from .cross import position_slot_cost, rate_requirement, rate_requirement_cost
 
 __all__ = ["IsolatedMargin", "isolated_cost"]
 
 
 def isolated_cost(model: VenueModel) -> int:
     """Constraints of ``IsolatedMargin(model=model)`` (a test pins it against the compiled count)."""
-    per_slot = (POSITION_COST + (VALUE_BITS + 1) + 2 + rate_requirement_cost(model)
+    per_slot = (position_slot_cost(model) + (VALUE_BITS + 1) + 2 + rate_requirement_cost(model)
                 + 1 + gadgets.SURPLUS_COST)
     return statement_cost(model) + model.n_instruments * per_slot
 
@@ -50,7 +50,8 @@ class IsolatedMargin(MarginCircuit):
         rs = model.rate_scale
         for i in range(model.n_instruments):
             with api.scope(f"position[{i}]"):
-                pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
+                pos = gadgets.model_position(api, model, i, account["sizes"][i], account["entries"][i],
+                                             market["marks"][i])
                 m = account["margins"][i]
                 with api.scope("margin"):
                     rangecheck.assert_bits(api, m, bits=VALUE_BITS)

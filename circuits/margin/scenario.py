@@ -110,7 +110,8 @@ class ScenarioMargin(MarginCircuit):
         sizes: list[Var] = []
         for i in range(model.n_instruments):
             with api.scope(f"position[{i}]"):
-                pos = gadgets.checked_position(api, account["sizes"][i], account["entries"][i])
+                pos = gadgets.model_position(api, model, i, account["sizes"][i], account["entries"][i],
+                                             market["marks"][i])
                 sizes.append(pos.size)
                 equity = equity + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
                 row = market["risk"][i]

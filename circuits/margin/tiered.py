@@ -15,6 +15,17 @@ Bounds: V_j = a_j * p_j < 2**128 (the tier comparison width, NOTIONAL_BITS), tie
 Cost (``tiered_cost``): the shared statement, per instrument as ``cross``, per asset 65 + 1
 (value) + ``progressive_cost(T, 128)``, plus 205.
 
+Signed collateral (``parameters.signed_collateral``, unified accounts): an amount may be negative, a
+borrowed balance; its sign is a bit of the amount's own range check (``signed.sign``), and with V the
+signed value and |V| = V * (1 - 2 * neg) < 2**128 (the schedule's comparison width)::
+
+    C_j = (1 - neg) * P_tiers_j(|V|) - neg * |V| * lw_j
+
+so a held balance counts through its tiers and a borrowed one at its liability weight (>= RS), as in
+the engine (``_pooled``). |C_j| < 2**191.12 as for cross (``circuits.margin.collateral``). Cost per asset
+AMOUNT_BITS + 3 (sign) + 1 (value) + 1 (|V|) + 1 (|V| * lw) + 1 (select) = 71 + the schedule (wide:
+WIDE_SIGNED_VALUE_COST + 3 + the schedule).
+
 Per-symbol decimals (``decimals.assets``): V_j = a_j * p_j * 10**(QD - q_j) with a_j < 2**128 base
 units of the asset's own decimals, range-checked below 2**128 (``collateral.wide_asset_value``: the
 value cap, so the schedule's 128-bit comparison width and every bound above hold as derived); per
@@ -25,14 +36,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from zkmargin.margin.limits import NOTIONAL_BITS
+from zkmargin.margin.limits import AMOUNT_BITS, NOTIONAL_BITS
 from zkmargin.margin.model import VenueModel
 
-from ..api import API
+from ..api import API, Var
+from ..std import signed
 from . import gadgets
 from .base import MarginCircuit, Segments, check_cost, statement_cost
-from .collateral import WIDE_VALUE_COST, wide_asset_value
-from .cross import POSITION_COST, positions_upnl_and_requirement, rate_requirement_cost
+from .collateral import WIDE_SIGNED_VALUE_COST, WIDE_VALUE_COST, wide_asset_value
+from .cross import position_slot_cost, positions_upnl_and_requirement, rate_requirement_cost
 
 __all__ = ["TieredMargin", "tiered_cost"]
 
@@ -40,10 +52,16 @@ __all__ = ["TieredMargin", "tiered_cost"]
 def tiered_cost(model: VenueModel) -> int:
     """Constraints of ``TieredMargin(model=model)`` (a test pins it against the compiled count)."""
     return (statement_cost(model)
-            + model.n_instruments * (POSITION_COST + rate_requirement_cost(model))
-            + model.n_assets * ((WIDE_VALUE_COST if model.per_symbol_decimals else 65 + 1)
-                                + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
+            + model.n_instruments * (position_slot_cost(model) + rate_requirement_cost(model))
+            + model.n_assets * (_asset_value_cost(model) + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
             + check_cost(model))
+
+
+def _asset_value_cost(model: VenueModel) -> int:
+    """Constraints of one asset slot besides its schedule (module docstring)."""
+    if model.signed_collateral:
+        return (WIDE_SIGNED_VALUE_COST if model.per_symbol_decimals else AMOUNT_BITS + 3 + 1) + 3
+    return WIDE_VALUE_COST if model.per_symbol_decimals else 65 + 1
 
 
 class TieredMargin(MarginCircuit):
@@ -57,14 +75,25 @@ class TieredMargin(MarginCircuit):
         equity = api.const(0)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
+                neg: Var | None = None
                 if model.per_symbol_decimals:  # 128-bit amounts at the asset's decimals, the value capped
-                    value, _ = wide_asset_value(api, model, j, account["amounts"][j], market["prices"][j])
+                    value, neg = wide_asset_value(api, model, j, account["amounts"][j], market["prices"][j])
+                elif model.signed_collateral:
+                    with api.scope("amount"):
+                        neg = signed.sign(api, account["amounts"][j], bits=AMOUNT_BITS)
+                    value = api.mul(account["amounts"][j], market["prices"][j], label="amount*price")
                 else:
                     a = gadgets.checked_amount(api, account["amounts"][j])
                     value = api.mul(a, market["prices"][j], label="amount*price")
+                if neg is not None:  # |V|: the schedule reads the magnitude; a borrowed balance skips it
+                    value = api.mul(value, 1 - 2 * neg, label="|value|")
                 weights = [rs - h for h in market["tier_haircuts"][j]]
                 with api.scope("tiers"):
-                    equity = equity + gadgets.progressive(api, value, market["tier_bounds"][j], weights,
-                                                          bits=NOTIONAL_BITS)
+                    held = gadgets.progressive(api, value, market["tier_bounds"][j], weights, bits=NOTIONAL_BITS)
+                if neg is None:
+                    equity = equity + held
+                else:
+                    borrowed = api.mul(value, market["liability_weights"][j], label="|value|*weight")
+                    equity = equity + held - api.mul(neg, held + borrowed, label="select")
         upnl, requirement = positions_upnl_and_requirement(api, model, account, market)
         self.assert_statement(api, equity + upnl, requirement)

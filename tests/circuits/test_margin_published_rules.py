@@ -44,7 +44,8 @@ def test_there_are_published_examples_with_their_own_cases():
                                                      "margin_ratio_portfolio_margin", "emode_correlated_leverage",
                                                      "span_spread_charges_and_credits", "simm_delta_vega",
                                                      "per_asset_decimals_onchain", "per_asset_decimals_cross",
-                                                     "unified_account_borrowed_collateral"}
+                                                     "unified_account_borrowed_collateral",
+                                                     "per_instrument_decimals_onchain_perps"}
     for f in CASE_FILES:
         doc = json.loads(f.read_text())
         assert doc["kind"] == "example_cases" and "http" in doc["description"], f  # provenance recorded

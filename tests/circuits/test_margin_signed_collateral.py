@@ -1,4 +1,4 @@
-"""Signed collateral with a liability weight per asset (issue 12, point 3): cross and scenario.
+"""Signed collateral with a liability weight per asset (issue 12, point 3): cross, scenario and tiered.
 
 A negative collateral amount is a borrowed balance (a unified account); it counts amount * price *
 liability_weight, a held one amount * price * (RS - haircut). Covered: the documents (validation,
@@ -52,7 +52,8 @@ SALT, CONTEXT = 0x51, 0x6E
 
 
 def _signed_model(kind: str, **kw):
-    params = {"cross": {"requirement": "initial"}, "scenario": {"short_option_floor": True}}[kind]
+    params = {"cross": {"requirement": "initial"}, "scenario": {"short_option_floor": True},
+              "tiered": {"requirement": "maintenance"}}[kind]
     return small_model(kind, model_id=f"test-signed-{kind}", parameters={**params, "signed_collateral": True}, **kw)
 
 
@@ -133,10 +134,10 @@ def test_flag_and_fields_are_checked():
     doc["parameters"]["signed_collateral"] = "yes"
     with pytest.raises(SchemaError, match="signed_collateral"):
         load_model(doc)
-    tiered = load_model(EXAMPLES / "tiered" / "model.json").to_dict()
-    tiered["parameters"]["signed_collateral"] = True
-    with pytest.raises(SchemaError, match="signed_collateral"):  # not a parameter of the tiered model
-        load_model(tiered)
+    lending = load_model(EXAMPLES / "lending" / "model.json").to_dict()
+    lending["parameters"]["signed_collateral"] = True
+    with pytest.raises(SchemaError, match="signed_collateral"):  # not a parameter of the health model
+        load_model(lending)
     unsigned = load_model(EXAMPLES / "cross" / "model.json")
     with pytest.raises(SchemaError, match="amount"):  # a negative amount needs the flag
         load_portfolio({"version": 1, "kind": "portfolio", "model_id": unsigned.model_id,
@@ -187,13 +188,13 @@ def _seed(name: str, rotate: bool = False) -> str:
     return f"{name}:{base}"
 
 
-@pytest.mark.parametrize("kind", ["cross", "scenario"])
+@pytest.mark.parametrize("kind", ["cross", "scenario", "tiered"])
 def test_circuit_agrees_with_engine_on_random_signed_portfolios(kind):
     seen = _agree(_signed_model(kind), 25, _seed(f"margin-signed-{kind}"))
     assert seen[True] > 3 and seen[False] > 3, seen
 
 
-@pytest.mark.parametrize("kind", ["cross", "scenario"])
+@pytest.mark.parametrize("kind", ["cross", "scenario", "tiered"])
 def test_circuit_agrees_with_engine_at_the_maxima(kind):
     """|amount| = 2**64 - 1, price 2**64 - 1, liability weight 10 * RS with RD = 18 (RS = 10**18):
     the largest collateral terms (|C| ~ 2**191.1), of either sign; no wrap in the field."""
@@ -204,7 +205,7 @@ def test_circuit_agrees_with_engine_at_the_maxima(kind):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["cross", "scenario"])
+@pytest.mark.parametrize("kind", ["cross", "scenario", "tiered"])
 def test_circuit_agrees_with_engine_on_many_random_signed_portfolios(kind, report_figure):
     seed = _seed(f"margin-signed-many-{kind}", rotate=True)
     report_figure(f"property seed {seed}")
@@ -267,6 +268,33 @@ def test_lying_sign_only_the_range_check_stops_it():
     assert _run(model, acc, mkt, t, {"bits.decompose": lie}) == ["asset[1]/amount/sign/recompose"]
 
 
+def test_tiered_lying_sign_fails_at_the_sign():
+    """tiered: a borrowed balance declared held (sign bit 0) would be counted through the held tiers
+    (|V| read as V, a positive weight instead of -lw); the sign is the top bit of the decomposition of
+    a + 2**64, so the lie breaks that recomposition (and what reads the wrong |V| downstream)."""
+    model = _signed_model("tiered")
+    rng = random.Random("tiered-lying-sign")
+    for _ in range(50):
+        market, pf = _random_signed_case(rng, model)
+        borrowed = [model.asset_index(h.asset) for h in pf.collateral if h.amount < 0]
+        if borrowed:
+            break
+    j = borrowed[0]
+    acc, mkt = pf.to_field_elements(model), market.to_field_elements(model)
+    assert _run(model, acc, mkt, 0) in ([], ["surplus/assert_bits/recompose"])  # honest: only the verdict
+    target = (acc[_amount_index(model, j)] + (1 << AMOUNT_BITS)) % R
+
+    def lie(ins):
+        x, n = ins
+        bits = [(x >> i) & 1 for i in range(n)]
+        if n == AMOUNT_BITS + 1 and x == target:
+            bits[AMOUNT_BITS] ^= 1  # "non-negative"
+        return bits
+
+    bad = _run(model, acc, mkt, 0, {"bits.decompose": lie})
+    assert f"asset[{j}]/amount/sign/recompose" in bad, bad
+
+
 @pytest.mark.parametrize("value", [1 << 64, (1 << 64) + 3, R - (1 << 64), R - (1 << 64) - 3, R - (1 << 200)])
 def test_amount_outside_its_signed_range_is_rejected(value):
     model, market, pf, acc, mkt = _vectors()
@@ -309,16 +337,18 @@ def test_changed_liability_weight_fails_the_market_digest():
 
 # --- cost ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["cross", "scenario"])
+@pytest.mark.parametrize("kind", ["cross", "scenario", "tiered"])
 def test_cost_per_asset_pinned(kind):
-    """70 constraints per signed collateral slot (67 unsigned), plus the market vector's longer
+    """70 constraints per signed collateral slot (67 unsigned); tiered 71 + its schedule (66 + the
+    schedule unsigned: the sign, |V|, |V| * lw and the select); plus the market vector's longer
     digest input (one liability weight per asset slot)."""
     from zkmargin.circuits.margin import constraint_count
     assert SIGNED_COLLATERAL_COST == 70
     on = _signed_model(kind)
     assert compile_circuit(circuit_for(on)).n_constraints == constraint_count(on)
     off = dataclasses.replace(on, signed_collateral=False)
-    assert constraint_count(on) - constraint_count(off) == on.n_assets * 3 + _digest_delta(on, off)
+    per_asset = 5 if kind == "tiered" else 3
+    assert constraint_count(on) - constraint_count(off) == on.n_assets * per_asset + _digest_delta(on, off)
 
 
 def _digest_delta(on, off) -> int:

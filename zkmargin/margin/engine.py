@@ -433,6 +433,27 @@ def collateral_scale(model: VenueModel, j: int) -> int:
     return 10 ** (model.quantity_decimals - model.asset_quantity_decimals(j))
 
 
+def model_size(model: VenueModel, i: int, size: int, mark: int, entry: int, symbol: str) -> int:
+    """Instrument slot i's size in the model's quantity unit: ``size * 10**(QD - q_i)`` (the size
+    itself without per-instrument decimals).
+
+    Per-instrument decimals (``decimals.instruments``, ``zkmargin.margin.limits``): |size| < 2**128
+    base units, and |S| * mark (the notional) and |S| * entry (the entry value) must each stay below
+    2**NOTIONAL_BITS, the caps the circuit range-checks (``circuits.margin.gadgets.model_position``).
+    Raises:
+        SchemaError: a cap reached: the account is outside the model (the circuit has no witness).
+    """
+    scaled = size * model.instrument_scale(i)
+    if model.wide_sizes:
+        for what, price in (("notional", mark), ("entry value", entry)):
+            if (abs(scaled) * price) >> _limits.NOTIONAL_BITS:
+                raise SchemaError("portfolio", f"position {symbol}",
+                                  f"its {what} (size {size} base units at price {price}) reaches "
+                                  f"2^{_limits.NOTIONAL_BITS} value units: outside the model's bounds "
+                                  "(zkmargin.margin.limits.NOTIONAL_BITS)")
+    return scaled
+
+
 def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> MarginReport:
     """cross, tiered and scenario: one pool of collateral against the whole portfolio.
 
@@ -444,6 +465,7 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
                          (signed collateral: C_j = a_j * p_j * lw_j for a_j < 0, a borrowed balance
                          at its liability weight lw_j >= RS; |C_j| < 2**191.12, zkmargin.margin.limits)
         tiered:          C_j = P_tiers_j(a_j * p_j)  with weights RS - haircut_{j,b}
+                         (signed collateral: a borrowed balance at its liability weight, as cross)
 
     (uPnL convention: collateral excludes premiums and variation not yet settled; entry is the
     trade price, so size * (mark - entry) is the position's value change, for futures and options.)
@@ -471,6 +493,11 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
     2**WIDE_VALUE_BITS (else SchemaError: outside the model, the circuit has no witness), so every
     bound below holds as derived for 64-bit amounts (where V_j < 2**128 by construction).
 
+    Per-instrument decimals (``decimals.instruments``; cross, tiered): s_i above is the size in the
+    model's quantity unit, ``model_size``: the base-unit size (|s| < 2**128) times 10**(QD - q_i), its
+    notional and entry value capped below 2**128, so |RS * s * (m - e)|, P_rates(N) < 2**188 and every
+    bound below grows by at most one bit (re-derivation in ``zkmargin.margin.limits``).
+
     Bounds: C_j <= RS * a_j * p_j < 2**188; |RS * s * (m - e)| < 2**187; |E| < 2**198 (at most 2**10
     items); P_rates(N) <= RS * N < 2**187 (N = |s| * m < 2**127), Q < 2**197; |loss_s|, floor <
     2**137 (signed width LOSS_BITS); RS * T < 2**188; |E - Q - RS * T| < 2**199.
@@ -494,14 +521,14 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
         if a:
             asset_lines.append(AssetLine(j, asset.symbol, a, value * rs, weighted))
     for i, ins in enumerate(market.instruments):
-        s = sizes[i]
+        s = model_size(model, i, sizes[i], ins.mark, entries[i], ins.symbol)
         upnl = rs * s * (ins.mark - entries[i])
         notional = abs(s) * ins.mark
         req = _requirement(model, ins, notional) if kind != "scenario" else 0
         equity += upnl
         requirement += req
         if s:
-            position_lines.append(PositionLine(i, ins.symbol, s, notional * rs, upnl, req))
+            position_lines.append(PositionLine(i, ins.symbol, sizes[i], notional * rs, upnl, req))
     extra: dict[str, object] = {}
     if kind == "scenario":
         groups: list[tuple[list[int], int, int]] = []  # (losses, floor, worst) per group
@@ -568,14 +595,14 @@ def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -
     sizes, entries, margins = portfolio.sizes(model), portfolio.entries(model), portfolio.margins(model)
     lines = []
     for i, ins in enumerate(market.instruments):
-        s = sizes[i]
-        if not s:
+        if not sizes[i]:
             continue
+        s = model_size(model, i, sizes[i], ins.mark, entries[i], ins.symbol)
         notional = abs(s) * ins.mark
         upnl = rs * s * (ins.mark - entries[i])
         req = _requirement(model, ins, notional)
         margin = rs * margins[i]
-        lines.append(PositionLine(i, ins.symbol, s, notional * rs, upnl, req, margin, margin + upnl - req))
+        lines.append(PositionLine(i, ins.symbol, sizes[i], notional * rs, upnl, req, margin, margin + upnl - req))
     if not lines:
         return _report(model, t, 0, 0, 0, rs * t, passes=True)
     worst = min(lines, key=lambda p: (p.surplus, p.index))

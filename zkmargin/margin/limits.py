@@ -10,7 +10,9 @@ rate scale: a rate of 1 = 100 % is the integer RS); n_I, n_A = instrument and as
 
 Secret (account) values, which a circuit MUST range-check before use:
 
-* position size: signed, ``|size| < 2**SIZE_BITS`` (``zkmargin.circuits.std.signed`` width 63);
+* position size: signed, ``|size| < 2**SIZE_BITS`` (``zkmargin.circuits.std.signed`` width 63); with
+  per-instrument decimals ``|size| < 2**WIDE_SIZE_BITS`` (128) base units of the instrument's own
+  decimals, its notional and entry value capped below 2**NOTIONAL_BITS (re-derivation below);
 * entry price: ``0 <= entry < 2**PRICE_BITS``;
 * collateral and debt amount: ``0 <= amount < 2**AMOUNT_BITS`` (signed collateral: a collateral
   amount is signed, ``|amount| < 2**AMOUNT_BITS``); with per-symbol decimals
@@ -52,6 +54,20 @@ is V_j = a_j * p_j * 10**(QD - q_j) with q_j <= QD; |a_j| < 2**128, p_j < 2**64 
 2**WIDE_VALUE_BITS, which is the bound V_j = a_j * p_j < 2**128 that 64-bit amounts had; so
 C_j < 2**188 (signed |C_j| < 2**191.12), the tiered schedule's 128-bit width and every later bound
 (``zkmargin.margin.engine._pooled``, ``circuits.margin.collateral``) hold unchanged.
+
+Per-instrument decimals (cross, tiered, isolated; ``decimals.instruments``, q_i <= QD): a size s_i is
+in base units of 10**-q_i, signed, |s_i| < 2**WIDE_SIZE_BITS (128), and every formula reads the size
+in the model's quantity unit S_i = s_i * 10**(QD - q_i) (a compile-time scale, free in-circuit).
+|S_i| < 2**(128 + 60) and mark, entry < 2**64, so |S_i| * m_i and |S_i| * e_i are below 2**252 < r
+(no wrap); both are range-checked below 2**NOTIONAL_BITS (128): the notional cap and the entry-value
+cap. Then N_i = |S_i| * m_i < 2**128, the brackets' 128-bit comparison width, and |S_i * (m_i - e_i)|
+< 2**128, so RS * uPnL < 2**188 and P_rates(N) <= RS * N < 2**188 (64-bit sizes: 2**187); the sums
+over 2**10 slots stay below 2**198, E < 2**199, Q < 2**198 and the final |D| < 2**200 (cross, tiered;
+isolated |D_i| < 2**191), all below 2**(SURPLUS_BITS - 1) = 2**203 and the ratio form's 2**203 on
+|E| and Q. An account over a cap is outside the model (the engine raises SchemaError, the circuit
+has no witness). The scenario model keeps one quantity decimals for its instruments: its risk
+arrays are P&L per unit of size, and a 128-bit size times a 64-bit risk entry, summed, would wrap
+after the RS scaling unless the market stated a per-instrument bound on each risk row (not modelled).
 """
 
 from __future__ import annotations
@@ -68,6 +84,7 @@ __all__ = [
     "AMOUNT_BITS",
     "WIDE_AMOUNT_BITS",
     "WIDE_VALUE_BITS",
+    "WIDE_SIZE_BITS",
     "MAX_LIABILITY_WEIGHT",
     "RISK_BITS",
     "VALUE_BITS",
@@ -113,6 +130,12 @@ WIDE_AMOUNT_BITS = 128
 #: account over the cap is outside the model (the engine raises SchemaError, the circuit has no
 #: witness); it means a value above 2**128 * 10**-BD base currency (3.4e30 USD at BD = 8).
 WIDE_VALUE_BITS = 128
+#: Position sizes of a model with per-instrument decimals (``decimals.instruments``): signed, |size| <
+#: 2**WIDE_SIZE_BITS base units of the instrument's own decimals (an on-chain perp's int128 size, e.g.
+#: Synthetix perps v2's ``int128 size`` at 18 decimals). The size in the model's quantity unit is
+#: S = size * 10**(QD - q_i), and both |S| * mark and |S| * entry must stay below 2**NOTIONAL_BITS
+#: (re-derivation in the module docstring).
+WIDE_SIZE_BITS = 128
 #: Signed collateral: a liability weight is at most MAX_LIABILITY_WEIGHT * RS (1,000 %), below
 #: 10 * 10**18 < 2**63.12; with |amount| < 2**64 and price < 2**64 a borrowed balance counts
 #: |a * p * lw| < 2**191.12, a held one a * p * (RS - h) < 2**188, so the collateral sum over at

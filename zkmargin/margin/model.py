@@ -15,7 +15,7 @@ Units. QD, PD, RD are the model's quantity, price and rate decimals; RS = 10**RD
   10**-(QD+PD) quote, the *value unit*;
 * rates, haircuts, liquidation thresholds: integers of 10**-RD (RS is 100 %).
 
-Signed collateral (``parameters.signed_collateral``, cross and scenario; header index 14 is 1):
+Signed collateral (``parameters.signed_collateral``, cross, scenario and tiered; header index 14 is 1):
 a collateral amount may be negative, a balance borrowed in a unified account (Mango v4, 01,
 portfolio-margin accounts), encoded ``v mod r`` like sizes; the market then carries one liability
 weight per asset (10**-RD, at least RS = 100 %) in a ``liability_weights`` segment after the
@@ -60,7 +60,8 @@ Market header (16 elements, always first; unused entries 0):
  12   n_scenarios S (scenario)
  13   short option floor: 1 on, 0 off (scenario); health formula (health: floor-weighted 0,
       aave-v3.5 1, aave-v3 2)
- 14   base decimals BD (health); signed collateral: 1 on, 0 off (cross, scenario)
+ 14   base decimals BD (health); signed collateral: 1 on, 0 off (cross, scenario,
+      tiered)
  15   health decimals HD (health); statement form (the other models): surplus 0, ratio 1,
       ratio-above 2
 ====  ==============================================================================
@@ -214,8 +215,8 @@ class VenueModel:
     base_decimals: int = 0
     health_decimals: int = 0
     asset_decimals: tuple[int, ...] = ()  # per-symbol quantity decimals, one per asset symbol (or none)
-    signed_collateral: bool = False  # cross, scenario: negative (borrowed) balances, liability weights
-    instrument_decimals: tuple[int, ...] = ()  # likewise per instrument symbol (not yet read by any model)
+    signed_collateral: bool = False  # cross, scenario, tiered: negative (borrowed) balances, liability weights
+    instrument_decimals: tuple[int, ...] = ()  # likewise per instrument symbol (cross, tiered, isolated)
     requirement: str = ""
     short_option_floor: bool = False
     n_groups: int = 1
@@ -228,6 +229,11 @@ class VenueModel:
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.instrument_decimals and (self.margin_model not in ("cross", "tiered", "isolated")
+                                         or len(self.instrument_decimals) != len(self.instruments)):
+            raise ValueError("instrument_decimals: one per instrument symbol, for the cross, tiered and isolated "
+                             f"models only (got {len(self.instrument_decimals)} for {len(self.instruments)} "
+                             f"{self.margin_model} instruments)")
         self._index["instruments"] = {s: i for i, s in enumerate(self.instruments)}
         self._index["assets"] = {s: i for i, s in enumerate(self.assets)}
 
@@ -273,13 +279,30 @@ class VenueModel:
 
     @property
     def per_symbol_decimals(self) -> bool:
-        """True when the model declares quantity decimals per symbol (``decimals.assets``): its
-        amounts are then up to 2**WIDE_AMOUNT_BITS base units (``zkmargin.margin.limits``)."""
+        """True when the model declares quantity decimals per symbol (``decimals.assets`` or
+        ``decimals.instruments``): its amounts are then up to 2**WIDE_AMOUNT_BITS base units
+        (``zkmargin.margin.limits``), its sizes too with ``decimals.instruments`` (``wide_sizes``)."""
         return bool(self.asset_decimals or self.instrument_decimals)
 
     def asset_quantity_decimals(self, j: int) -> int:
         """The quantity decimals of asset slot j: its declared decimals, else QD (padding slots: QD)."""
         return self.asset_decimals[j] if j < len(self.asset_decimals) else self.quantity_decimals
+
+    def instrument_quantity_decimals(self, i: int) -> int:
+        """The size decimals of instrument slot i: its declared decimals, else QD (padding slots: QD)."""
+        return self.instrument_decimals[i] if i < len(self.instrument_decimals) else self.quantity_decimals
+
+    def instrument_scale(self, i: int) -> int:
+        """10**(QD - q_i): turns a size of instrument slot i (base units of its own decimals) into the
+        model's quantity unit 10**-QD (1 without per-instrument decimals, and for padding slots)."""
+        return 10 ** (self.quantity_decimals - self.instrument_quantity_decimals(i))
+
+    @property
+    def wide_sizes(self) -> bool:
+        """True when the model declares per-instrument decimals (``decimals.instruments``): sizes are
+        then up to 2**WIDE_SIZE_BITS base units, notional and entry value capped at 2**128
+        (``zkmargin.margin.limits``)."""
+        return bool(self.instrument_decimals)
 
     def instrument_index(self, symbol: str) -> int:
         """The 0-based slot of an instrument symbol. Raises KeyError for an unknown symbol."""
@@ -339,6 +362,8 @@ class VenueModel:
                                     "rate": self.rate_decimals}
         if spec.health:
             decimals |= {"base": self.base_decimals, "health": self.health_decimals}
+        if self.instrument_decimals:
+            decimals["instruments"] = dict(zip(self.instruments, self.instrument_decimals, strict=True))
         if self.asset_decimals:
             decimals["assets"] = dict(zip(self.assets, self.asset_decimals, strict=True))
         params: dict[str, Any] = {}
@@ -653,14 +678,15 @@ class Portfolio:
         if model.spec.sensitivities:
             from .simm import simm_portfolio_dict
             return simm_portfolio_dict(model, self)
-        spec, qd, pd, vd = model.spec, model.quantity_decimals, model.price_decimals, model.value_decimals
+        spec, pd, vd = model.spec, model.price_decimals, model.value_decimals
         doc: dict[str, Any] = {"version": FORMAT_VERSION, "kind": "portfolio", "model_id": self.model_id}
         if self.description:
             doc["description"] = self.description
         if spec.instruments:
             positions = []
             for p in self.positions:
-                d = {"instrument": p.instrument, "size": format_decimal(p.size, qd),
+                size_decimals = model.instrument_quantity_decimals(model.instrument_index(p.instrument))
+                d = {"instrument": p.instrument, "size": format_decimal(p.size, size_decimals),
                      "entry": format_decimal(p.entry, pd)}
                 if spec.margins:
                     d["margin"] = format_decimal(p.margin, vd)

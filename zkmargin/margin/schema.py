@@ -31,7 +31,7 @@ Venue model (``kind: "venue_model"``)::
   margin accounts report it) | "ratio-above" (the same, strictly above: for a venue that acts at
   "ratio <= 105 %")}.
 
-  Signed collateral (cross, scenario): ``"parameters": {..., "signed_collateral": true}`` lets a
+  Signed collateral (cross, scenario, tiered): ``"parameters": {..., "signed_collateral": true}`` lets a
   collateral amount be negative (a borrowed balance of a unified account, signed, |amount| < 2**64)
   and gives every market asset a ``liability_weight`` in [1, 10] (100 % to 1,000 %, rate
   decimals): a negative balance counts amount * price * liability_weight.
@@ -41,6 +41,11 @@ Venue model (``kind: "venue_model"``)::
   (quantity is then the largest; health also base <= its decimals + price); amounts of that asset
   are read at its decimals and may reach 2**128 base units (``zkmargin.margin.limits.WIDE_AMOUNT_BITS``;
   signed collateral: |amount| < 2**128); each asset's value is capped below 2**WIDE_VALUE_BITS.
+  Per-instrument decimals (cross, tiered, isolated): ``"decimals": {..., "instruments": {"ETH-PERP":
+  18, "BTC-PERP": 8}}`` likewise gives every instrument symbol its own size decimals in [0, quantity];
+  sizes are then signed, |size| < 2**128 base units (``zkmargin.margin.limits.WIDE_SIZE_BITS``), read
+  in the model's quantity unit as size * 10**(quantity - q_i), with notional and entry value capped
+  below 2**128 value units; amounts take 128 bits as with ``decimals.assets``.
 
   SPAN spreads (scenario): ``"parameters": {..., "spreads": {"tier_groups": [0, 0, 1], "intra":
   [{"tiers": [0, 1]}, ...], "inter": [{"groups": [0, 1], "ratios": [2, 1], "sides": ["A", "B"]},
@@ -114,6 +119,7 @@ from .limits import (
     SIZE_BITS,
     VALUE_BITS,
     WIDE_AMOUNT_BITS,
+    WIDE_SIZE_BITS,
 )
 from .model import (
     FORMAT_VERSION,
@@ -288,11 +294,13 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
     assets = _symbols(doc, d, "assets", n_a) if spec.assets else ()
 
     dec_keys = ("quantity", "price", "rate") + (("base", "health") if spec.health else ())
-    dd = doc.as_obj(d["decimals"], "decimals", dec_keys, _PER_SYMBOL_DECIMALS.get(kind, ()))
+    dd = doc.as_obj(d["decimals"], "decimals", dec_keys, _PER_SYMBOL_DECIMALS.get(kind, ()),
+                    why=lambda k: _NO_SYMBOL_DECIMALS.get((kind, k), f" (not a decimals setting of the {kind} model)"))
     qd, pd, rd = (doc.as_int(dd[k], f"decimals.{k}", 0, MAX_DECIMALS) for k in ("quantity", "price", "rate"))
     bd = doc.as_int(dd["base"], "decimals.base", 0, qd + pd) if spec.health else 0
     hd = doc.as_int(dd["health"], "decimals.health", 0, MAX_DECIMALS) if spec.health else 0
     asset_decimals = _symbol_decimals(doc, dd, "assets", assets, qd) if "assets" in dd else ()
+    instrument_decimals = _symbol_decimals(doc, dd, "instruments", instruments, qd) if "instruments" in dd else ()
     if spec.health and asset_decimals and bd > min(asset_decimals) + pd:
         j = asset_decimals.index(min(asset_decimals))
         raise doc.fail(f"decimals.assets.{assets[j]}", f"{asset_decimals[j]} + price decimals {pd} is below "
@@ -334,7 +342,7 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         n_tiers=sizes.get("n_tiers", 0), n_scenarios=sizes.get("n_scenarios", 0), n_groups=sizes.get("n_groups", 1),
         n_emode=sizes.get("n_emode", 0),
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
-        asset_decimals=asset_decimals, signed_collateral=signed,
+        asset_decimals=asset_decimals, instrument_decimals=instrument_decimals, signed_collateral=signed,
         requirement=requirement, short_option_floor=floor, health_formula=formula, statement=statement,
         spreads=(parse_spread_spec(doc, pdict["spreads"], "parameters.spreads", sizes.get("n_groups", 1), rd)
                  if "spreads" in pdict else None),
@@ -343,9 +351,18 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
 
 
 #: Models that accept signed collateral (``parameters.signed_collateral``: borrowed balances).
-_SIGNED_COLLATERAL = {"cross": ("signed_collateral",), "scenario": ("signed_collateral",)}
+_SIGNED_COLLATERAL = {"cross": ("signed_collateral",), "scenario": ("signed_collateral",),
+                      "tiered": ("signed_collateral",)}
 #: Models that accept per-symbol quantity decimals (``decimals.assets``).
-_PER_SYMBOL_DECIMALS = {"health": ("assets",), "cross": ("assets",), "scenario": ("assets",), "tiered": ("assets",)}
+_PER_SYMBOL_DECIMALS = {"health": ("assets",), "cross": ("instruments", "assets"), "scenario": ("assets",),
+                        "tiered": ("instruments", "assets"), "isolated": ("instruments",)}
+#: Why a model refuses a per-symbol decimals key (the message's tail).
+_NO_SYMBOL_DECIMALS = {
+    ("scenario", "instruments"): " (per-instrument decimals: cross, tiered and isolated only; a scenario model's risk "
+                                 "arrays are P&L per unit of size at its quantity decimals, and a 128-bit size times a "
+                                 "risk entry would need a per-instrument risk bound the market does not state: "
+                                 "zkmargin.margin.limits)",
+}
 
 
 def _symbol_decimals(doc: _Doc, dd: dict[str, Any], key: str, symbols: tuple[str, ...], qd: int) -> tuple[int, ...]:
@@ -624,7 +641,6 @@ def _parse_portfolio(doc: _Doc, v: Any, model: VenueModel) -> Portfolio:
                    why=_absent(kind, ("positions", "collateral", "debts")))
     if d["model_id"] != model.model_id:
         raise doc.fail("model_id", f"{show_value(d['model_id'])} is not the venue model {show_value(model.model_id)}")
-    qd = model.quantity_decimals
     positions: list[Position] = []
     if spec.instruments:
         seen: set[str] = set()
@@ -642,7 +658,8 @@ def _parse_portfolio(doc: _Doc, v: Any, model: VenueModel) -> Portfolio:
             seen.add(sym)
             positions.append(Position(
                 instrument=sym,
-                size=doc.dec(e["size"], f"{p}.size", qd, signed=True, bits=SIZE_BITS),
+                size=doc.dec(e["size"], f"{p}.size", model.instrument_quantity_decimals(model.instrument_index(sym)),
+                             signed=True, bits=WIDE_SIZE_BITS if model.wide_sizes else SIZE_BITS),
                 entry=doc.dec(e["entry"], f"{p}.entry", model.price_decimals, bits=PRICE_BITS),
                 margin=doc.dec(e["margin"], f"{p}.margin", model.value_decimals, bits=VALUE_BITS)
                 if spec.margins else 0,
