@@ -160,8 +160,8 @@ def _zkmargin_exe() -> list[str]:
     exe = shutil.which("zkmargin")
     if exe is not None:
         return [exe]
-    # the same interpreter's entry point (a checkout's .venv not on PATH)
-    return [sys.executable, "-P", "-c", "import sys; from zkmargin.cli import main; sys.exit(main())"]
+    # the same interpreter's console script (a checkout's .venv not on PATH)
+    return [sys.executable, "-P", "-c", "from zkmargin.resident import console_main; console_main()"]
 
 
 # --- results -----------------------------------------------------------------------------------------

@@ -156,12 +156,12 @@ def _request_context(cwd: str, umask: int, conn: socket.socket, verify_backend: 
         groth16_verify.fast_backend.cache_clear()
 
 
-def _run_cli(argv: list[str]) -> int:
-    """``zkmargin ARGV`` through the click group, as the console script runs it; its exit status."""
+def _run_cli(argv: list[str], prog: str = "zkmargin") -> int:
+    """``PROG ARGV`` through the click group, as the console script runs it; its exit status."""
     from zkmargin.cli import main as cli_main
 
     try:
-        cli_main.main(args=argv, prog_name="zkmargin", standalone_mode=True)
+        cli_main.main(args=argv, prog_name=prog, standalone_mode=True)
     except SystemExit as e:
         if e.code is None:
             return 0
@@ -363,15 +363,16 @@ class Server:
                                           f"{req.get('env')} in this command)"})
             return
         argv = _prove_argv(req.get("argv"))
-        cwd, umask = req.get("cwd"), req.get("umask")
-        if argv is None or not isinstance(cwd, str) or not isinstance(umask, int) or not os.path.isdir(cwd):
+        cwd, umask, prog = req.get("cwd"), req.get("umask"), req.get("prog", "zkmargin")
+        if (argv is None or not isinstance(cwd, str) or not isinstance(umask, int) or not os.path.isdir(cwd)
+                or not isinstance(prog, str) or not 0 < len(prog) < 256):
             rs.send_msg(conn, {"refused": "a malformed prove request"})
             return
         self.requests += 1
         t = time.perf_counter()
         vb = None if "ZKMARGIN_VERIFY_BACKEND" in self.env else "numba"
         with _request_context(cwd, umask & 0o777, conn, vb):
-            code = _run_cli(argv)
+            code = _run_cli(argv, prog)
         print(f"prove #{self.requests} exit {code} in {time.perf_counter() - t:.3f}s: {' '.join(argv)}", flush=True)
         rs.send_msg(conn, {"exit": code})
 

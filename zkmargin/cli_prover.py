@@ -48,8 +48,11 @@ def command_argv(ctx: click.Context, skip: tuple[str, ...] = ("no_resident",)) -
 
 
 def prove_in_resident(ctx: click.Context) -> int | None:
-    """Run this ``zkmargin prove`` in the user's resident prover; its exit status, or None: prove in-process."""
-    return rs.try_prove(command_argv(ctx))
+    """Run this ``zkmargin prove`` in the user's resident prover; its exit status, or None: prove in-process
+    (also when the console script already tried: :func:`zkmargin.resident.console_main`)."""
+    if rs.console_tried:
+        return None
+    return rs.try_prove(command_argv(ctx), str(ctx.find_root().info_name or "zkmargin"))
 
 
 # --- the commands ----------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["ResidentError", "runtime_dir", "socket_path", "lock_path", "info_path", "log_path", "build_id",
-           "env_fingerprint", "send_msg", "recv_msg", "connect", "request", "try_prove", "PROTOCOL"]
+           "env_fingerprint", "send_msg", "recv_msg", "connect", "request", "try_prove", "console_main",
+           "forwardable", "PROTOCOL", "BUILTIN_CIRCUIT_NAMES"]
 
 #: Bumped when the messages change (part of :func:`build_id`).
 PROTOCOL = 1
@@ -43,6 +44,12 @@ PROTOCOL = 1
 _ENV_PREFIXES = ("ZKMARGIN_", "NUMBA_")
 #: ...except these, which only say where the server is or whether to use it.
 _ENV_IGNORED = frozenset({"ZKMARGIN_RUNTIME_DIR", "ZKMARGIN_RESIDENT"})
+#: ...and these too: where a ``module:Class`` circuit is imported from.
+_ENV_EXTRA = frozenset({"PYTHONPATH"})
+
+#: The names of zkmargin.cli.BUILTIN_CIRCUITS (a test holds the two equal): a ``prove`` naming any other
+#: circuit (``package.module:ClassName``) is proved in-process, with the client's own import path.
+BUILTIN_CIRCUIT_NAMES = frozenset({"cross-simple"})
 
 _MAX_MSG = 64 << 20
 
@@ -114,7 +121,7 @@ def _source_roots() -> list[str]:
     for sub in ("prover", "circuits", "verifier"):
         spec = importlib.util.find_spec(f"zkmargin.{sub}")
         for loc in (spec.submodule_search_locations or []) if spec is not None else []:
-            if loc not in roots:
+            if not any(loc == r or loc.startswith(r + os.sep) for r in roots):  # an installed copy nests them
                 roots.append(loc)
     return roots
 
@@ -149,7 +156,8 @@ def build_id() -> str:
 def env_fingerprint(env: dict[str, str] | None = None) -> dict[str, str]:
     """The ``ZKMARGIN_*`` and ``NUMBA_*`` variables that change what a prove does."""
     env = dict(os.environ) if env is None else env
-    return {k: v for k, v in sorted(env.items()) if k.startswith(_ENV_PREFIXES) and k not in _ENV_IGNORED}
+    return {k: v for k, v in sorted(env.items())
+            if (k.startswith(_ENV_PREFIXES) and k not in _ENV_IGNORED) or k in _ENV_EXTRA}
 
 
 # --- messages ----------------------------------------------------------------------------------------
@@ -240,8 +248,10 @@ def _enabled() -> bool:
     return "PYTEST_CURRENT_TEST" not in os.environ
 
 
-def try_prove(argv: list[str]) -> int | None:
+def try_prove(argv: list[str], prog: str = "zkmargin") -> int | None:
     """Run ``zkmargin ARGV`` (a ``prove``) in this user's resident prover, if one of this build runs.
+
+    ``prog``: the program name the usage lines show (click's: the basename of ``sys.argv[0]``).
 
     What the command prints comes back as it is printed (stdout and stderr), the files are written
     by the server in this process's working folder. Returns the command's exit status, or None when
@@ -271,7 +281,7 @@ def try_prove(argv: list[str]) -> int | None:
         with s:
             s.settimeout(None)  # a prove at 2^20 takes a while; a dead server closes the socket
             send_msg(s, {"op": "prove", "build": build_id(), "env": env_fingerprint(), "cwd": os.getcwd(),
-                         "umask": _umask(), "argv": argv})
+                         "umask": _umask(), "argv": argv, "prog": prog})
             while True:
                 msg = recv_msg(s)
                 if "out" in msg:
@@ -299,3 +309,56 @@ def _umask() -> int:
     m = os.umask(0o022)
     os.umask(m)
     return m
+
+
+# --- the console script ----------------------------------------------------------------------------
+
+#: Set by :func:`console_main` once it has asked the server: the prove command does not ask again.
+console_tried = False
+
+_PROVE_FLAGS = frozenset({"--no-self-check"})
+_VERBOSE = ("-v", "-vv", "-vvv", "--verbose")
+
+
+def forwardable(argv: list[str]) -> bool:
+    """Whether ``zkmargin ARGV`` is a ``prove`` that a resident prover may run as it stands: ``[-v...] prove``
+    with no ``--help``, ``--no-resident`` or ``--`` and no circuit other than a built-in one.
+
+    Option values are skipped by shape (every option of ``prove`` but the flags takes one value); the
+    server parses the command with click itself, so a mistake here changes who reports it, not what.
+    """
+    i = 0
+    while i < len(argv) and argv[i] in _VERBOSE:
+        i += 1
+    if i >= len(argv) or argv[i] != "prove":
+        return False
+    rest, j = argv[i + 1:], 0
+    while j < len(rest):
+        tok = rest[j]
+        if tok in ("-h", "--help", "--no-resident", "--"):
+            return False
+        if tok in _PROVE_FLAGS or (tok.startswith("--") and "=" in tok):
+            j += 1
+        elif tok.startswith("-") and len(tok) > 1:
+            j += 1 if (not tok.startswith("--") and len(tok) > 2) else 2  # -pNAME=V, or -p NAME=V / --opt VALUE
+        elif tok in BUILTIN_CIRCUIT_NAMES:
+            j += 1
+        else:
+            return False  # a module:Class circuit (or a stray word: the in-process parser says what is wrong)
+    return True
+
+
+def console_main() -> None:
+    """The ``zkmargin`` console script. A ``prove`` (:func:`forwardable`) goes to this user's resident
+    prover before click and the command line are imported (about 0.1 s of a new process on a quiet
+    machine); anything else, and a prove no server takes, runs :data:`zkmargin.cli.main` as before."""
+    global console_tried
+    argv = sys.argv[1:]
+    if forwardable(argv):
+        console_tried = True
+        rc = try_prove(argv, os.path.basename(sys.argv[0]) or "zkmargin")
+        if rc is not None:
+            sys.exit(rc)
+    from zkmargin.cli import main
+
+    sys.exit(main())

@@ -30,7 +30,7 @@ import pytest
 
 from zkmargin import resident as rs
 
-CLI = "import sys; from zkmargin.cli import main; sys.exit(main())"
+CLI = "from zkmargin.resident import console_main; console_main()"  # the console script
 INPUT = {"threshold": 1000, "asset_prices": [2000], "haircuts": [500], "marks": [100], "rates": [1000],
          "amounts": [50], "sizes": [-3], "entries": [90]}
 CIRCUIT = ["cross-simple", "-p", "n_positions=1", "-p", "n_assets=1"]
@@ -117,7 +117,7 @@ def _shutdown(rt: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(keys) -> Iterator[Path]:
+def module_server(keys) -> Iterator[Path]:
     """A resident prover in its own runtime folder (short: a socket path has at most 107 bytes)."""
     rt = Path(tempfile.mkdtemp(prefix="zkr-"))
     _start(rt, "--idle-timeout", "300")
@@ -125,6 +125,16 @@ def server(keys) -> Iterator[Path]:
         yield rt
     finally:
         _shutdown(rt)
+
+
+@pytest.fixture
+def server(module_server) -> Path:
+    """The module's server, started again if the sources changed since it started (another build: the
+    client would not use it; this happens when the checkout is edited while the tests run)."""
+    if _status(module_server)["build"] != rs.build_id():
+        assert _zk(module_server, "prover", "stop", timeout=60).returncode == 0
+        _start(module_server, "--idle-timeout", "300")
+    return module_server
 
 
 def _verify(vk: Path, public: Path, proof: Path) -> bool:
@@ -240,11 +250,58 @@ except SystemExit as e:
 """
 
 
-def test_the_client_imports_neither_numba_nor_numpy(server, keys, tmp_path):
-    p = subprocess.run([sys.executable, "-P", "-c", _IMPORTS, "prove", "--witness", str(keys / "w.wtns"), "--zkey",
-                        str(keys / "c.zkey")], capture_output=True, text=True, timeout=120, env=_env(server),
-                       cwd=tmp_path)
+def test_the_command_s_own_path_imports_neither_numba_nor_numpy(server, keys, tmp_path):
+    # zkmargin.cli.main (not the console script): prove_cmd asks the server after click parsed the options
+    before = _status(server)["requests"]
+    p = subprocess.run([sys.executable, "-P", "-c", _IMPORTS, "-v", "prove", "--witness", str(keys / "w.wtns"),
+                        "--zkey", str(keys / "c.zkey")], capture_output=True, text=True, timeout=120,
+                       env=_env(server), cwd=tmp_path)
     assert p.stdout.strip().endswith("LOADED [] EXIT 0"), p.stdout + p.stderr
+    assert _status(server)["requests"] == before + 1
+    assert "INFO zkmargin.cli: self-check True" in p.stderr  # -v reached the server's run of the command
+
+
+_CONSOLE = """
+import sys
+from zkmargin.resident import console_main
+try:
+    console_main()
+except SystemExit as e:
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & {"numba", "numpy", "click", "py_ecc"})
+    print("LOADED", heavy, "EXIT", e.code)
+"""
+
+
+def test_the_console_script_forwards_a_prove_before_importing_click(server, keys, tmp_path):
+    before = _status(server)["requests"]
+    p = subprocess.run([sys.executable, "-P", "-c", _CONSOLE, "prove", "--witness", str(keys / "w.wtns"),
+                        "--zkey", str(keys / "c.zkey"), "--proof", "p.json"], capture_output=True, text=True,
+                       timeout=120, env=_env(server), cwd=tmp_path)
+    assert p.stdout.strip().endswith("LOADED [] EXIT 0"), p.stdout + p.stderr
+    assert _status(server)["requests"] == before + 1
+    assert _verify(keys / "vk.json", tmp_path / "public.json", tmp_path / "p.json")
+    # a usage error comes from the server's click, as it would in-process: same text, same status
+    res = [_zk(server, "prove", "--witness", str(keys / "w.wtns"), *extra, cwd=tmp_path)
+           for extra in ([], ["--no-resident"])]
+    assert res[0].returncode == res[1].returncode == 2
+    assert res[0].stderr == res[1].stderr and "Missing option '--zkey'" in res[0].stderr
+    assert _status(server)["requests"] == before + 2
+
+
+def test_only_a_prove_of_a_builtin_circuit_or_a_file_is_forwarded():
+    from zkmargin.cli import BUILTIN_CIRCUITS
+
+    assert rs.BUILTIN_CIRCUIT_NAMES == set(BUILTIN_CIRCUITS)
+    w = ["--witness", "w.wtns", "--zkey", "c.zkey"]
+    assert rs.forwardable(["prove", *w])
+    assert rs.forwardable(["-v", "-v", "prove", *w, "--no-self-check", "--proof=p.json"])
+    assert rs.forwardable(["prove", "cross-simple", "-p", "n_positions=1", "-pn_assets=1", "--input", "i.json"])
+    assert rs.forwardable(["prove", "--model", "m.json", "--threshold", "1.05", "--zkey", "c.zkey"])
+    assert not rs.forwardable(["prove", "mypkg.mod:Circuit", "--input", "i.json", "--zkey", "c.zkey"])
+    assert not rs.forwardable(["prove", "-p", "n=1", "mypkg.mod:Circuit"])
+    for bad in (["prove", *w, "--no-resident"], ["prove", "--help"], ["prove", "-h"], ["verify", "vk.json"],
+                ["prover", "status"], [], ["--version"], ["prove", "--", "cross-simple"]):
+        assert not rs.forwardable(bad), bad
 
 
 def test_a_second_start_is_refused(server):
