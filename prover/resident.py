@@ -203,6 +203,7 @@ class Server:
         self.last = time.monotonic()
         self._lock_fh: Any = None
         self._stop = False
+        self._busy = False
 
     # --- life cycle ---
 
@@ -329,10 +330,13 @@ class Server:
             except InterruptedError:  # pragma: no cover - PEP 475 retries; a handler may raise SystemExit
                 continue
             with conn:
+                self._busy = True
                 try:
                     self._handle(conn)
                 except (OSError, ValueError, rs.ResidentError) as e:
                     print(f"request failed: {e}", flush=True)
+                finally:
+                    self._busy = False
             self.last = time.monotonic()
 
     def _handle(self, conn: socket.socket) -> None:
@@ -377,8 +381,20 @@ class Server:
         rs.send_msg(conn, {"exit": code})
 
 
+class _Terminate(BaseException):
+    """SIGTERM or SIGINT while the server waits for a connection."""
+
+
+_SERVER: Server | None = None
+
+
 def _on_term(_sig: int, _frame: Any) -> None:
-    raise SystemExit(0)
+    """Stop: at once when idle; after the request in progress otherwise (an exception raised inside the
+    command would end it half-way, and the client would be told a status it never had)."""
+    if _SERVER is not None and _SERVER._busy:
+        _SERVER._stop = True
+        return
+    raise _Terminate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -388,11 +404,17 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"exit after this many seconds without a request (default {DEFAULT_IDLE_TIMEOUT_S:g})")
     ap.add_argument("--no-warm", action="store_true", help="skip the warm-up prove (tests)")
     a = ap.parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGINT, _on_term)
+    global _SERVER
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stdout)
-    return Server(a.idle_timeout, warm=not a.no_warm).run()
+    _SERVER = Server(a.idle_timeout, warm=not a.no_warm)
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, _on_term)
+    try:
+        return _SERVER.run()
+    except _Terminate:
+        print("terminated by a signal", flush=True)
+        return 0
 
 
 if __name__ == "__main__":

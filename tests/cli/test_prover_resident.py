@@ -425,3 +425,18 @@ def test_the_key_cache_reads_a_changed_file_again(tmp_path):
         (tmp_path / name).write_bytes(name.encode())
         cache(tmp_path / name, load)
     assert [k["path"] for k in cache.describe()] == [str(tmp_path / "a"), str(tmp_path / "b")]  # f dropped (LRU)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_an_idle_server_and_removes_its_socket(tmp_path):
+    rt = Path(tempfile.mkdtemp(prefix="zkr-"))
+    try:
+        _, pid = _start(rt, "--idle-timeout", "120")
+        os.kill(pid, signal.SIGTERM)
+        assert _wait_gone(pid, 30)
+        assert not (rt / "prover.sock").exists() and not (rt / "prover.json").exists()
+        assert "terminated by a signal" in (rt / "prover.log").read_text()
+        p = _zk(rt, "prover", "status", timeout=60)
+        assert p.returncode == 1 and "no resident prover running" in p.stdout and "stale" not in p.stdout
+    finally:
+        _shutdown(rt)
