@@ -211,11 +211,15 @@ class Server:
         """The exclusive lock (False: another server holds it); the pid goes into the lock file."""
         fd = os.open(rs.lock_path(self.dir), os.O_RDWR | os.O_CREAT, 0o600)
         fh = os.fdopen(fd, "r+")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
-            return False
+        for attempt in range(20):  # `zkmargin prover status` holds it for an instant to see whether it is free
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt == 19:
+                    fh.close()
+                    return False
+                time.sleep(0.05)
         fh.seek(0)
         fh.truncate()
         fh.write(f"{os.getpid()}\n")
