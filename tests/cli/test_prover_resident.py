@@ -440,3 +440,52 @@ def test_sigterm_stops_an_idle_server_and_removes_its_socket(tmp_path):
         assert p.returncode == 1 and "no resident prover running" in p.stdout and "stale" not in p.stdout
     finally:
         _shutdown(rt)
+
+
+def _fake_server(rt: Path, answer: list[dict[str, Any]]) -> Any:
+    """A socket in ``rt`` that answers one connection with ``answer`` (then closes it): a server that
+    dies mid-request, or one that refuses."""
+    import socket
+    import threading
+
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(rt / "prover.sock"))
+    srv.listen(1)
+    srv.settimeout(60)
+    got: list[Any] = []
+
+    def serve() -> None:
+        try:
+            conn, _ = srv.accept()
+        except OSError:
+            return
+        with conn:
+            got.append(rs.recv_msg(conn))
+            for msg in answer:
+                rs.send_msg(conn, msg)
+        srv.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t, got
+
+
+@pytest.mark.parametrize("case", ["dies", "refuses"])
+def test_a_server_that_dies_mid_request_or_refuses_leaves_the_prove_to_this_process(keys, tmp_path, case):
+    rt = Path(tempfile.mkdtemp(prefix="zkr-"))
+    try:
+        answer = ([{"err": "  half a line"}] if case == "dies" else [{"refused": "it is busy elsewhere"}])
+        t, got = _fake_server(rt, answer)
+        p = _zk(rt, "prove", "--witness", str(keys / "w.wtns"), "--zkey", str(keys / "c.zkey"), cwd=tmp_path)
+        t.join(30)
+        assert p.returncode == 0, p.stderr
+        assert got and got[0]["op"] == "prove" and got[0]["cwd"] == str(tmp_path)
+        assert got[0]["argv"] == ["prove", "--witness", str(keys / "w.wtns"), "--zkey", str(keys / "c.zkey")]
+        if case == "dies":
+            assert "the resident prover stopped during the request" in p.stderr
+        else:
+            assert "resident prover not used: it is busy elsewhere; proving in-process" in p.stderr
+        assert p.stdout.startswith("proved in ")
+        assert _verify(keys / "vk.json", tmp_path / "public.json", tmp_path / "proof.json")
+    finally:
+        shutil.rmtree(rt, ignore_errors=True)
