@@ -40,6 +40,7 @@ from zkmargin.margin.model import (
     RateBracket,
     TierBracket,
     VenueModel,
+    risk_bound,
 )
 from zkmargin.margin.schema import load_market, load_model, load_portfolio
 
@@ -276,12 +277,13 @@ def _widen_sizes(rng: random.Random, model: VenueModel, market: Market,
     """Per-instrument decimals: every position's size redrawn over [0, 2**WIDE_SIZE_BITS) base units
     around the caps (|S| * mark and |S| * entry below 2**NOTIONAL_BITS, S = size * 10**(QD - q_i)):
     often just below the larger cap's room, sometimes exactly at it or one over, sometimes anywhere
-    (mostly over); brackets redrawn near the new notional."""
+    (mostly over); brackets redrawn near the new notional. Scenario: the risk cap |S| * R_i too."""
     positions, instruments = [], list(market.instruments)
     for p in portfolio.positions:
         i = model.instrument_index(p.instrument)
         ins, scale = instruments[i], model.instrument_scale(i)
-        room = ((1 << NOTIONAL_BITS) - 1) // (max(ins.mark, p.entry, 1) * scale)  # the largest |size| in both caps
+        top = max(ins.mark, p.entry, risk_bound(model, ins) if model.spec.scenarios else 0, 1)
+        room = ((1 << NOTIONAL_BITS) - 1) // (top * scale)  # the largest |size| within every cap
         x = rng.random()
         if x < 0.25:
             mag = room + rng.choice((-1, 0, 1, 1))  # at the largest size within the caps, or the first over
@@ -321,6 +323,18 @@ def thresholds_near(model: VenueModel, report: MarginReport) -> tuple[int, int] 
             if part.surplus < 0:
                 return None
             per.append(part.surplus // model.rate_scale)
+        elif model.margin_model == "isolated":  # each held position's own ratio: the least bound
+            above = int(model.statement == "ratio-above")
+            bounds = []
+            for line in part.positions:
+                n, q = (line.margin + line.upnl) * 10**RATIO_DECIMALS - above, line.requirement
+                if n < 0:
+                    return None
+                if q:
+                    bounds.append(n // q)
+            if not bounds:
+                return None
+            per.append(min(bounds))
         else:
             n, q = part.equity * 10**RATIO_DECIMALS, part.requirement
             if q == 0 or n - (model.statement == "ratio-above") < 0:

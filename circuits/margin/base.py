@@ -249,10 +249,12 @@ class MarginCircuit(Circuit):
         api.assert_equal(hi.scale(1 << DUAL_SHIFT) + lo, threshold, label="packed")
         return [hi, lo]
 
-    def assert_statement(self, api: API, equity: Var, requirement: Var | Mapping[str, Var]) -> None:
+    def assert_statement(self, api: API, equity: Var, requirement: Var | Mapping[str, Var],
+                         gate: Var | None = None) -> None:
         """The model's final check (module docstring): ``equity`` and the requirement (one Var, or
         one per basis of ``model.bases``) both scaled by RS, each with |x| < 2**(SURPLUS_BITS - 1).
-        Cost: ``check_cost(model)``."""
+        ``gate`` (a boolean wire, isolated: the slot is held) multiplies each difference first, so a
+        gate of 0 checks nothing. Cost: ``check_cost(model)``, plus one per basis with a gate."""
         model = self.model
         bases = model.bases
         for basis, t in zip(bases, self._thresholds, strict=True):
@@ -262,9 +264,12 @@ class MarginCircuit(Circuit):
                     d = equity.scale(10**RATIO_DECIMALS) - api.mul(t, q, label="t*requirement")
                     if model.statement == "ratio-above":
                         d = d - 1
-                    gadgets.assert_surplus(api, d, bits=RATIO_SURPLUS_BITS)
+                    bits = RATIO_SURPLUS_BITS
                 else:
-                    gadgets.assert_surplus(api, equity - q - t.scale(model.rate_scale))
+                    d, bits = equity - q - t.scale(model.rate_scale), SURPLUS_BITS
+                if gate is not None:
+                    d = api.mul(gate, d, label="active*D")
+                gadgets.assert_surplus(api, d, bits=bits)
 
     def margin(self, api: API, account: Segments, market: Segments) -> None:  # pragma: no cover - abstract
         """The model's rule on the segments; must end in ``assert_statement`` (or, for a model with

@@ -12,8 +12,14 @@ position the check is vacuous, as in the engine.
 Bounds: RS * M_i < 2**188, |RS * s * (m - e)| < 2**187, P_i < 2**187, RS * T < 2**188, so
 |D_i| < 2**190 < 2**(SURPLUS_BITS - 1).
 
+Statement forms (``parameters.statement``, ``requirement: "initial+maintenance"``; ``base.assert_statement``
+with the gate): every held position's own ratio ``(M_i + uPnL_i) / P_i >= t`` (``ratio``; ``> t`` for
+``ratio-above``), checked as ``active_i * (E_i * 10**4 - t * P_i) >= 0`` at RATIO_SURPLUS_BITS, and
+both bases with two thresholds, each position against each (E_i, P_i < 2**191: the ratio bound holds).
+
 Cost (``isolated_cost``): the shared statement, plus per slot 132 (position) + 129 (margin range
-check) + 2 (is_zero) + 2 (uPnL, notional) + ``rate_requirement_cost(model)`` + 1 (gate) + 205.
+check) + 2 (is_zero) + 2 (uPnL, notional) + ``rate_requirement_cost(model)`` + per basis 1 (gate) +
+``check_cost`` (205 each surplus, 239 ratio).
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from ..api import API
 from ..std import rangecheck
 from ..std.select import is_zero
 from . import gadgets
-from .base import MarginCircuit, Segments, statement_cost
-from .cross import position_slot_cost, rate_requirement, rate_requirement_cost
+from .base import MarginCircuit, Segments, check_cost, statement_cost
+from .cross import position_slot_cost, rate_requirement_cost, rate_requirements
 
 __all__ = ["IsolatedMargin", "isolated_cost"]
 
@@ -36,7 +42,7 @@ __all__ = ["IsolatedMargin", "isolated_cost"]
 def isolated_cost(model: VenueModel) -> int:
     """Constraints of ``IsolatedMargin(model=model)`` (a test pins it against the compiled count)."""
     per_slot = (position_slot_cost(model) + (VALUE_BITS + 1) + 2 + rate_requirement_cost(model)
-                + 1 + gadgets.SURPLUS_COST)
+                + len(model.bases) + check_cost(model))
     return statement_cost(model) + model.n_instruments * per_slot
 
 
@@ -56,6 +62,5 @@ class IsolatedMargin(MarginCircuit):
                 with api.scope("margin"):
                     rangecheck.assert_bits(api, m, bits=VALUE_BITS)
                 active = 1 - is_zero(api, pos.magnitude)
-                d = (m.scale(rs) + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
-                     - rate_requirement(api, model, market, i, pos) - self.threshold.scale(rs))
-                gadgets.assert_surplus(api, api.mul(active, d, label="active*D"))
+                equity = m.scale(rs) + gadgets.upnl_scaled(api, pos, market["marks"][i], rs)
+                self.assert_statement(api, equity, rate_requirements(api, model, market, i, pos), gate=active)

@@ -1,13 +1,15 @@
-"""Per-instrument size decimals and 128-bit sizes (issue 12, point 1, instruments): cross, tiered and
-isolated with ``decimals.instruments``.
+"""Per-instrument size decimals and 128-bit sizes (issue 12, point 1, instruments): cross, tiered,
+isolated and scenario with ``decimals.instruments``.
 
 A size is in base units of its instrument's own decimals q_i <= QD, signed, |s| < 2**128; every
 formula reads S = s * 10**(QD - q_i), and both |S| * mark (the notional) and |S| * entry (the entry
 value) are capped below 2**128 value units (``circuits.margin.gadgets.model_position``,
-``zkmargin.margin.limits``). Covers the documents, the engine's caps (SchemaError), the circuit against
-the engine on random portfolios around the caps, exact boundaries at each cap, malicious provers (a size
-outside 128 bits, a wrapped size whose scaled value looks legitimate, a notional over the cap whose
-bits lie, an entry value over its cap), the pinned costs, and that a model without them is unchanged.
+``zkmargin.margin.limits``); scenario also caps |S| * R_i, R_i the instrument's largest |risk| (and its
+short option minimum), which the market vector carries (``risk_bounds``). Covers the documents, the
+engine's caps (SchemaError), the circuit against the engine on random portfolios around the caps,
+exact boundaries at each cap, malicious provers (a size outside 128 bits, a size finer than the
+instrument's resolution wrapped mod r, a notional over the cap whose bits lie, an entry value over its
+cap), the pinned costs, and that a model without them is unchanged.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from zkmargin.circuits.margin._testing import build_unchecked, random_case, smal
 from zkmargin.circuits.margin.cross import cross_cost
 from zkmargin.circuits.margin.gadgets import CHECKED_POSITION_COST, WIDE_POSITION_COST
 from zkmargin.circuits.margin.isolated import isolated_cost
+from zkmargin.circuits.margin.scenario import RISK_CAP_COST, scenario_cost
 from zkmargin.circuits.margin.tiered import tiered_cost
 from zkmargin.circuits.std._testing import violated
 from zkmargin.field import R
@@ -45,7 +48,7 @@ from zkmargin.margin.limits import NOTIONAL_BITS, WIDE_SIZE_BITS
 EX = Path(__file__).resolve().parents[2] / "examples" / "per_instrument_decimals_onchain_perps"
 SALT, CONTEXT = 0x5EED, 0xC0DE
 CAP = 1 << NOTIONAL_BITS
-COSTS = {"cross": cross_cost, "isolated": isolated_cost, "tiered": tiered_cost}
+COSTS = {"cross": cross_cost, "isolated": isolated_cost, "tiered": tiered_cost, "scenario": scenario_cost}
 
 
 def _wide(kind: str, decimals: tuple[int, ...] | None, *, qd: int = 18, requirement: str | None = None,
@@ -68,6 +71,7 @@ WIDE_MODELS = {
     "cross-both-bases": lambda: _wide("cross", (7, 18), requirement="initial+maintenance"),
     "isolated": lambda: _wide("isolated", (0, 10, 18)),
     "tiered": lambda: _wide("tiered", (18, 8)),
+    "scenario": lambda: _wide("scenario", (0, 7, 18)),  # short option floor on: R_i covers som_i too
     "example": lambda: load_model(EX / "model_quantums.json"),  # AVAX 7, BTC 10, ETH 18; USDC at 6 (scale 10**12)
 }
 
@@ -112,7 +116,7 @@ def _agree(model, count: int, seed: str) -> dict[str, int]:
         try:
             report = evaluate(model, market, pf, 0)
         except SchemaError as e:
-            assert "NOTIONAL_BITS" in str(e), e
+            assert "outside the model's bounds" in str(e), e
             assert not _circuit(model, market, pf, 0), (seed, n)  # a cap reached: no witness either
             seen["over_cap"] += 1
             continue
@@ -181,19 +185,24 @@ def test_refusals_name_the_field():
         _wide("cross", (19, 0))
     with pytest.raises(SchemaError, match=r"decimals\.instruments\.I1"):
         _wide("cross", (6, 7), qd=6)
-    doc = small_model("scenario").to_dict()
-    doc["decimals"]["instruments"] = {s: 0 for s in doc["instruments"]}
-    with pytest.raises(SchemaError, match=r"decimals\.instruments: unknown field .*risk arrays"):
+    span = load_model(Path(__file__).resolve().parents[2] / "examples" / "span_spread_charges_and_credits"
+                      / "model_intra.json").to_dict()
+    span["decimals"]["instruments"] = {s: 0 for s in span["instruments"]}
+    with pytest.raises(SchemaError, match=r"decimals\.instruments: not with SPAN spreads"):
+        load_model(span)
+    doc = small_model("health").to_dict()
+    doc["decimals"]["instruments"] = {}
+    with pytest.raises(SchemaError, match=r"decimals\.instruments: unknown field"):
         load_model(doc)
     doc = small_model("cross").to_dict()
     doc["decimals"]["instruments"] = {"I0": 6}
     with pytest.raises(SchemaError, match=r"decimals\.instruments\.I1"):
         load_model(doc)  # every instrument symbol needs its decimals
     with pytest.raises(ValueError, match="instrument_decimals"):
-        replace(small_model("scenario"), instrument_decimals=(0, 0))
+        replace(small_model("scenario"), instrument_decimals=(0, 0))  # one per symbol
 
 
-@pytest.mark.parametrize("kind", sorted(COSTS))
+@pytest.mark.parametrize("kind", ["cross", "isolated", "tiered"])
 def test_model_without_instrument_decimals_is_unchanged(kind):
     """The narrow model keeps its 63-bit sizes, cost and digest; with the decimals (even all equal to QD)
     the digest differs (the commitment binds it) and the cost grows by exactly the wide slots'."""
@@ -209,44 +218,76 @@ def test_model_without_instrument_decimals_is_unchanged(kind):
         narrow.n_instruments * (WIDE_POSITION_COST - CHECKED_POSITION_COST - 1) + narrow.n_assets * 193)
 
 
+def test_scenario_cost_with_instrument_decimals():
+    """scenario: per instrument the wide position (less nothing: scenario computes no notional) and the
+    risk cap; per scenario comparison one more bit on each of its two decompositions; per asset 193;
+    and the market vector's risk_bounds segment in its digest."""
+    from zkmargin.circuits.std.encoding import hash_vector_cost
+    from zkmargin.margin import layout_length, market_layout
+
+    narrow = small_model("scenario")
+    doc = narrow.to_dict()
+    doc["decimals"]["instruments"] = {s: narrow.quantity_decimals for s in doc["instruments"]}
+    wide = load_model(doc)
+    assert [name for name, _ in market_layout(wide)] == [
+        *(name for name, _ in market_layout(narrow) if name not in ("prices", "haircuts")), "risk_bounds",
+        "prices", "haircuts"] or "risk_bounds" in dict(market_layout(wide))
+    digest = (hash_vector_cost(layout_length(market_layout(wide)))
+              - hash_vector_cost(layout_length(market_layout(narrow))))
+    s, maxes = narrow.n_scenarios, 2  # the floor is on: two maxes
+    assert scenario_cost(wide) - scenario_cost(narrow) == (
+        narrow.n_instruments * (WIDE_POSITION_COST - CHECKED_POSITION_COST + RISK_CAP_COST)
+        + narrow.n_assets * 193 + 2 * s + maxes + digest)
+    assert compile_circuit(circuit_for(wide)).n_constraints == scenario_cost(wide)
+
+
 # --- exact boundaries at the caps ---------------------------------------------------------------
 
-def _case(model, mark: int, entry: int, size: int, margin: int = 10**30):
-    """One position in the first instrument (the others empty) at ``mark`` and ``entry``."""
+def _case(model, mark: int, entry: int, size: int, risk: int = 1, margin: int = 10**30):
+    """One position in the first instrument (the others empty) at ``mark`` and ``entry``; scenario: its
+    risk array within [-risk, risk] with one entry at -risk, its short option minimum at most risk."""
     market, _ = random_case(random.Random(3), small_model(model.margin_model))
-    instruments = tuple(replace(x, mark=mark if k == 0 else x.mark) for k, x in enumerate(market.instruments))
+    first = {"mark": mark}
+    if model.spec.scenarios:
+        first |= {"risk_array": tuple(-risk if k == 0 else random.Random(k).randrange(-risk, risk + 1)
+                                      for k in range(model.n_scenarios)),
+                  "short_option_minimum": risk // 2}
+    instruments = tuple(replace(x, **first) if k == 0 else x for k, x in enumerate(market.instruments))
     market = load_market(replace(market, model_id=model.model_id, instruments=instruments).to_dict(model), model)
     pos = Position(model.instruments[0], size, entry, margin if model.spec.margins else 0)
     return market, Portfolio(model.model_id, (pos,))
 
 
-@pytest.mark.parametrize("name", ["cross", "isolated", "tiered"])
-@pytest.mark.parametrize("cap", ["notional", "entry value"])
+CAP_CASES = [(n, c) for n in ("cross", "isolated", "tiered", "scenario") for c in ("notional", "entry value")]
+CAP_LABELS = {"notional": "notional_cap", "entry value": "entry_value_cap", "risk": "risk_cap"}
+
+
+@pytest.mark.parametrize("name,cap", [*CAP_CASES, ("scenario", "risk")])
 def test_size_exactly_at_each_cap_and_one_over(name, cap):
-    """The largest size whose notional (entry value) stays below 2**128 value units is admitted and
-    the circuit agrees with the engine at its exact threshold; one base unit more is refused by the
-    engine (SchemaError naming the cap) and has no witness: that cap's range check fails (and, the
-    value being out of range, what reads it downstream)."""
+    """The largest size whose notional (entry value; scenario: |S| times its largest |risk|) stays below
+    2**128 value units is admitted and the circuit agrees with the engine at its exact threshold; one
+    base unit more is refused by the engine (SchemaError naming the cap) and has no witness: that cap's
+    range check fails (and, the value being out of range, what reads it downstream)."""
     model = WIDE_MODELS[name]()
     scale = model.instrument_scale(0)
     rng = random.Random(f"{name}-{cap}")
     for _ in range(2):
         big, small_ = rng.randrange(1 << 40, 1 << 64), rng.randrange(1, 1 << 20)
-        mark, entry = (big, small_) if cap == "notional" else (small_, big)
+        mark, entry, risk = {"notional": (big, small_, small_), "entry value": (small_, big, small_),
+                             "risk": (small_, small_, big)}[cap]
         room = (CAP - 1) // (big * scale)  # the largest |size| with |S| * big < 2**128
         for sign in (1, -1):
-            market, pf = _case(model, mark, entry, sign * room)
+            market, pf = _case(model, mark, entry, sign * room, risk)
             report = evaluate(model, market, pf, 0)
             t = max(report.surplus, 0) // model.rate_scale
             assert _circuit(model, market, pf, t) is evaluate(model, market, pf, t).passes
             if report.surplus >= 0:
                 assert evaluate(model, market, pf, t).passes and not _circuit(model, market, pf, t + 1)
-            market, pf = _case(model, mark, entry, sign * (room + 1))
+            market, pf = _case(model, mark, entry, sign * (room + 1), risk)
             with pytest.raises(SchemaError, match=rf"position I0.*its {cap}.*NOTIONAL_BITS"):
                 evaluate(model, market, pf, 0)
-            label = "notional_cap" if cap == "notional" else "entry_value_cap"
             bad = _run(model, pf.to_field_elements(model), market.to_field_elements(model), 0)
-            assert f"position[0]/{label}/assert_bits/recompose" in bad, bad
+            assert f"position[0]/{CAP_LABELS[cap]}/assert_bits/recompose" in bad, bad
 
 
 # --- malicious provers --------------------------------------------------------------------------

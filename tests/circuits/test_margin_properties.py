@@ -483,7 +483,7 @@ def _exact_form(model, rng):
     the least that meets it (so one unit less fails), t_fail = t_pass + 1."""
     if len(model.bases) > 1:
         single = dataclasses.replace(model, requirement="initial")
-        case = _exact_form(single, rng) if model.statement != "surplus" else _exact_pooled(single, rng)
+        case = _exact_form(single, rng) if model.statement != "surplus" else _EXACT[model.margin_model](single, rng)
         if case is None:
             return None
         market, exact, below, t, *rest = case
@@ -491,6 +491,8 @@ def _exact_form(model, rng):
         if t_fail >= 1 << DUAL_THRESHOLD_BITS:
             return None
         return market, exact, below, t << DUAL_SHIFT, t_fail << DUAL_SHIFT
+    if model.margin_model == "isolated":
+        return _exact_isolated_ratio(model, rng)
     rs, filler = model.rate_scale, model.assets[0]
     market, portfolio = random_case(rng, model)
     marks = {ins.symbol: ins.mark for ins in market.instruments}
@@ -513,6 +515,32 @@ def _exact_form(model, rng):
     exact = dataclasses.replace(without, collateral=(Holding(filler, need),))
     below = dataclasses.replace(without, collateral=(Holding(filler, need - 1),))
     return market, exact, below, t, t + 1
+
+
+def _exact_isolated_ratio(model, rng):
+    """isolated ratio: every position at entry = mark (no uPnL); the others with margins too large to
+    bind; one held position's margin the least with M * RS * 10**4 >= t * P (+ 1 above), so one unit
+    less fails, and t + 1 fails too when P > RS * 10**4 (the slack is below RS * 10**4)."""
+    rs, big = model.rate_scale, (1 << 127) - 1
+    market, portfolio = random_case(rng, model)
+    marks = {ins.symbol: ins.mark for ins in market.instruments}
+    held = [p.instrument for p in portfolio.positions if p.size]
+    if not held:
+        return None
+    pick = rng.choice(held)
+    positions = tuple(dataclasses.replace(p, entry=marks[p.instrument], margin=0 if p.instrument == pick else big)
+                      for p in portfolio.positions)
+    market, portfolio = _valid(model, market, dataclasses.replace(portfolio, positions=positions))
+    line = next(x for x in evaluate(model, market, portfolio, 0).positions if x.instrument == pick)
+    above, q, t = int(model.statement == "ratio-above"), line.requirement, rng.randrange(1, 10**6)
+    need = -(-(t * q + above) // (rs * 10**RATIO_DECIMALS))
+    if q <= rs * 10**RATIO_DECIMALS or not 0 < need < 1 << VALUE_BITS:
+        return None
+
+    def with_margin(m: int):
+        return dataclasses.replace(portfolio, positions=tuple(
+            dataclasses.replace(p, margin=m) if p.instrument == pick else p for p in portfolio.positions))
+    return market, with_margin(need), with_margin(need - 1), t, t + 1
 
 
 _EXACT = {"cross": _exact_pooled, "scenario": _exact_pooled, "tiered": _exact_pooled,
@@ -620,6 +648,9 @@ FORM_MODELS = {
     "cross-ratio-above": ("cross", {"requirement": "maintenance", "statement": "ratio-above"}),
     "scenario-ratio": ("scenario", {"short_option_floor": True, "statement": "ratio"}),
     "tiered-ratio-above": ("tiered", {"requirement": "initial", "statement": "ratio-above"}),
+    "isolated-ratio-above": ("isolated", {"requirement": "maintenance", "statement": "ratio-above"}),
+    "isolated-both": ("isolated", {"requirement": "initial+maintenance"}),
+    "isolated-both-ratio": ("isolated", {"requirement": "initial+maintenance", "statement": "ratio"}),
 }
 
 

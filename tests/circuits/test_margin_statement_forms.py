@@ -1,5 +1,6 @@
 """Statement forms (issue 12 point 4): a margin ratio (equity / requirement >= t, or > t) and the
-initial and maintenance checks in one proof (two thresholds, one packed public input).
+initial and maintenance checks in one proof (two thresholds, one packed public input); isolated:
+each held position's own ratio, each position against both thresholds.
 
 The circuit must be satisfiable exactly when the engine passes (random portfolios, thresholds
 placed at each check's boundary); a lying split of the packed threshold, a threshold part out of
@@ -45,6 +46,9 @@ FORMS = {
     "scenario-ratio": ("scenario", {"short_option_floor": True, "statement": "ratio"}),
     "scenario-ratio-above": ("scenario", {"short_option_floor": False, "statement": "ratio-above"}),
     "tiered-ratio-above": ("tiered", {"requirement": "maintenance", "statement": "ratio-above"}),
+    "isolated-ratio": ("isolated", {"requirement": "maintenance", "statement": "ratio"}),
+    "isolated-both": ("isolated", BOTH),
+    "isolated-both-ratio-above": ("isolated", BOTH | {"statement": "ratio-above"}),
 }
 
 
@@ -82,6 +86,14 @@ def test_cost_of_each_form_relative_to_the_surplus_form():
 def _thresholds(model, rep, rng) -> list[int | str]:
     """Public thresholds around each check's boundary (ints: the public input itself)."""
     def around(part) -> list[int]:
+        if model.margin_model == "isolated":  # every held position checked on its own: the least bound
+            lines = part.positions
+            if model.statement == "surplus":
+                t = min((x.surplus for x in lines), default=0) // model.rate_scale
+            else:
+                t = min(((x.margin + x.upnl) * 10**RATIO_DECIMALS // x.requirement for x in lines if x.requirement),
+                        default=0)
+            return [c for c in (t - 1, t, t + 1, 0) if 0 <= c < 1 << threshold_bits(model)]
         if model.statement == "surplus":
             t = (part.equity - part.requirement) // model.rate_scale
             cands = [t - 1, t, t + 1, 0]
@@ -127,6 +139,42 @@ def _ratio_case(model, rng):
         return market, _with_amount(model, portfolio, asset, rng.choice((lo, hi)))
 
 
+def _with_margin(portfolio, symbol: str, margin: int):
+    return replace(portfolio, positions=tuple(replace(p, margin=margin) if p.instrument == symbol else p
+                                              for p in portfolio.positions))
+
+
+def _isolated_reaches(model, market, portfolio, symbol: str, target: int, margin: int) -> bool:
+    """Whether position ``symbol`` with ``margin`` reaches ``target`` (its surplus / RS, or its ratio)."""
+    rep = evaluate(model, market, _with_margin(portfolio, symbol, margin), 0)
+    line = next(x for x in (rep.parts or (rep,))[0].positions if x.instrument == symbol)
+    if model.statement == "surplus":
+        return line.margin + line.upnl - line.requirement >= target * model.rate_scale
+    return (line.margin + line.upnl) * 10**RATIO_DECIMALS >= target * line.requirement
+
+
+def _isolated_case(model, rng):
+    """isolated: one held position's margin found by bisection so that its own ratio (surplus) crosses
+    a random target; the other held positions get margins large enough not to bind."""
+    while True:
+        market, portfolio = random_case(rng, model)
+        held = [p.instrument for p in portfolio.positions if p.size]
+        if not held:
+            continue
+        pick, big, target = rng.choice(held), (1 << 127) - 1, rng.randrange(1, 10**6)
+        for other in held:
+            if other != pick:
+                portfolio = _with_margin(portfolio, other, big)
+        lo, hi = 0, big
+        if (not _isolated_reaches(model, market, portfolio, pick, target, hi)
+                or _isolated_reaches(model, market, portfolio, pick, target, lo)):
+            continue
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if _isolated_reaches(model, market, portfolio, pick, target, mid) else (mid, hi)
+        return market, _with_margin(portfolio, pick, rng.choice((lo, hi)))
+
+
 @pytest.mark.parametrize("name", sorted(FORMS))
 def test_circuit_agrees_with_engine_at_every_boundary(name, compiled):
     model = _model(name)
@@ -134,7 +182,12 @@ def test_circuit_agrees_with_engine_at_every_boundary(name, compiled):
     seen = set()
     cases = 0
     while cases < 6:
-        market, portfolio = random_case(rng, model) if model.statement == "surplus" else _ratio_case(model, rng)
+        if model.margin_model == "isolated":
+            market, portfolio = _isolated_case(model, rng)
+        elif model.statement == "surplus":
+            market, portfolio = random_case(rng, model)
+        else:
+            market, portfolio = _ratio_case(model, rng)
         rep = evaluate(model, market, portfolio, 0)
         for t in _thresholds(model, rep, rng)[:6]:
             want = evaluate(model, market, portfolio, t).passes
@@ -239,8 +292,7 @@ def test_forms_are_refused_where_they_do_not_apply_and_change_the_digest():
     both = small_model("cross", model_id="digest", parameters=BOTH)
     assert len({model_digest(m) for m in (base, ratio, above, both)}) == 4
     doc = base.to_dict()
-    for kind, params, field in (("isolated", BOTH, "parameters.requirement"),
-                                ("isolated", {"requirement": "maintenance", "statement": "ratio"}, "statement"),
+    for kind, params, field in (("scenario", {"short_option_floor": True, **BOTH}, "parameters.requirement"),
                                 ("health", {"statement": "ratio"}, "statement"),
                                 ("cross", {"requirement": "maintenance", "statement": "ratios"},
                                  "parameters.statement")):

@@ -52,7 +52,17 @@ from . import limits as _limits
 from .decimal import format_amount, parse_decimal
 from .errors import SchemaError
 from .limits import DUAL_SHIFT, DUAL_THRESHOLD_BITS, HEALTH_THRESHOLD_BITS, RATIO_THRESHOLD_BITS, THRESHOLD_BITS
-from .model import RATIO_DECIMALS, AssetData, InstrumentData, Market, Portfolio, RateBracket, TierBracket, VenueModel
+from .model import (
+    RATIO_DECIMALS,
+    AssetData,
+    InstrumentData,
+    Market,
+    Portfolio,
+    RateBracket,
+    TierBracket,
+    VenueModel,
+    risk_bound,
+)
 from .span import SpreadReport, evaluate_spreads
 
 __all__ = ["MarginReport", "PositionLine", "AssetLine", "evaluate", "progressive", "tier_rate", "parse_threshold",
@@ -370,13 +380,16 @@ def evaluate(model: VenueModel, market: Market, portfolio: Portfolio, threshold:
         return evaluate_simm(model, market, portfolio, t)
     if kind == "health":
         return _health(model, market, portfolio, t)
-    if kind == "isolated":
-        return _isolated(model, market, portfolio, t)
+    if kind == "isolated" and len(model.bases) == 1:
+        return _isolated(model, market, portfolio, t)  # every statement form per position
     if len(model.bases) == 1 and model.statement == "surplus":
         return _pooled(model, market, portfolio, t)
     parts = []
     for basis, tb in zip(model.bases, split_threshold(model, t), strict=True):
         m = replace(model, requirement=basis) if basis != model.requirement else model
+        if kind == "isolated":
+            parts.append(replace(_isolated(m, market, portfolio, tb), basis=basis))
+            continue
         rep = replace(_pooled(m, market, portfolio, tb), basis=basis)
         parts.append(_as_ratio(rep, tb, model.statement == "ratio-above") if model.statement != "surplus" else rep)
     if len(parts) == 1:
@@ -493,10 +506,12 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
     2**WIDE_VALUE_BITS (else SchemaError: outside the model, the circuit has no witness), so every
     bound below holds as derived for 64-bit amounts (where V_j < 2**128 by construction).
 
-    Per-instrument decimals (``decimals.instruments``; cross, tiered): s_i above is the size in the
-    model's quantity unit, ``model_size``: the base-unit size (|s| < 2**128) times 10**(QD - q_i), its
-    notional and entry value capped below 2**128, so |RS * s * (m - e)|, P_rates(N) < 2**188 and every
-    bound below grows by at most one bit (re-derivation in ``zkmargin.margin.limits``).
+    Per-instrument decimals (``decimals.instruments``; cross, tiered, scenario): s_i above is the size
+    in the model's quantity unit, ``model_size``: the base-unit size (|s| < 2**128) times 10**(QD - q_i),
+    its notional and entry value capped below 2**128, so |RS * s * (m - e)|, P_rates(N) < 2**188 and
+    every bound below grows by at most one bit (re-derivation in ``zkmargin.margin.limits``); scenario:
+    |s_i| * R_i < 2**128 too (R_i = ``risk_bound``: the largest |risk_i[s]|, and som_i with the floor),
+    so |loss_s|, floor < 2**138 (signed width LOSS_BITS + 1).
 
     Bounds: C_j <= RS * a_j * p_j < 2**188; |RS * s * (m - e)| < 2**187; |E| < 2**198 (at most 2**10
     items); P_rates(N) <= RS * N < 2**187 (N = |s| * m < 2**127), Q < 2**197; |loss_s|, floor <
@@ -520,8 +535,15 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
         equity += weighted
         if a:
             asset_lines.append(AssetLine(j, asset.symbol, a, value * rs, weighted))
+    scaled = []  # sizes in the model's quantity unit (per-instrument decimals: s * 10**(QD - q_i))
     for i, ins in enumerate(market.instruments):
         s = model_size(model, i, sizes[i], ins.mark, entries[i], ins.symbol)
+        scaled.append(s)
+        if kind == "scenario" and model.wide_sizes and (abs(s) * risk_bound(model, ins)) >> _limits.NOTIONAL_BITS:
+            raise SchemaError("portfolio", f"position {ins.symbol}",
+                              f"its risk (size {sizes[i]} base units times the largest |risk| or short option minimum "
+                              f"{risk_bound(model, ins)}) reaches 2^{_limits.NOTIONAL_BITS} value units: outside the "
+                              "model's bounds (zkmargin.margin.limits.NOTIONAL_BITS)")
         upnl = rs * s * (ins.mark - entries[i])
         notional = abs(s) * ins.mark
         req = _requirement(model, ins, notional) if kind != "scenario" else 0
@@ -534,8 +556,8 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
         groups: list[tuple[list[int], int, int]] = []  # (losses, floor, worst) per group
         for g in range(model.n_groups):
             members = [(i, ins) for i, ins in enumerate(market.instruments) if ins.group == g]
-            losses = [-sum(sizes[i] * ins.risk_array[sc] for i, ins in members) for sc in range(model.n_scenarios)]
-            floor = sum(max(-sizes[i], 0) * ins.short_option_minimum for i, ins in members) \
+            losses = [-sum(scaled[i] * ins.risk_array[sc] for i, ins in members) for sc in range(model.n_scenarios)]
+            floor = sum(max(-scaled[i], 0) * ins.short_option_minimum for i, ins in members) \
                 if model.short_option_floor else 0
             worst = max(range(len(losses)), key=_first_max_key(losses))  # first index on ties
             groups.append((losses, floor, worst))
@@ -588,6 +610,11 @@ def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -
     min_i (RS * M_i + RS * s_i * (m_i - e_i) - P_rates_i(|s_i| * m_i)) over held positions, binding
     the first slot attaining it; with no held position the check is vacuous (passes, surplus 0).
 
+    Statement forms: ``ratio`` (``ratio-above``) checks every held position's own ratio
+    ``(RS * M_i + RS * uPnL_i) * 10**4 - t * P_i >= 0`` (``- 1``); the report is the binding position's
+    (the least such difference, first slot on ties) with its ratio; both bases: one report per basis
+    (``evaluate``), each position against each threshold.
+
     Bounds: RS * M_i < 2**188, |RS * s * (m - e)| < 2**187, P_rates < 2**187, RS * T < 2**188, so
     |D_i| < 2**190.
     """
@@ -604,7 +631,15 @@ def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -
         margin = rs * margins[i]
         lines.append(PositionLine(i, ins.symbol, sizes[i], notional * rs, upnl, req, margin, margin + upnl - req))
     if not lines:
-        return _report(model, t, 0, 0, 0, rs * t, passes=True)
+        return replace(_report(model, t, 0, 0, 0, rs * t, passes=True), statement=model.statement)
+    if model.statement != "surplus":  # each position's own ratio; the binding one is the least margin
+        above = model.statement == "ratio-above"
+        worst = min(lines, key=lambda p: ((p.margin + p.upnl) * 10**RATIO_DECIMALS - t * p.requirement, p.index))
+        assert worst.surplus is not None
+        rep = _report(model, t, worst.margin + worst.upnl, worst.requirement, worst.surplus, rs * t,
+                      binding=worst.index, binding_label=f"position {worst.index + 1} ({worst.instrument})",
+                      positions=tuple(lines))
+        return _as_ratio(rep, t, above)
     worst = min(lines, key=lambda p: (p.surplus, p.index))
     assert worst.surplus is not None
     return _report(model, t, sum(p.margin + p.upnl for p in lines), sum(p.requirement for p in lines),

@@ -55,7 +55,7 @@ is V_j = a_j * p_j * 10**(QD - q_j) with q_j <= QD; |a_j| < 2**128, p_j < 2**64 
 C_j < 2**188 (signed |C_j| < 2**191.12), the tiered schedule's 128-bit width and every later bound
 (``zkmargin.margin.engine._pooled``, ``circuits.margin.collateral``) hold unchanged.
 
-Per-instrument decimals (cross, tiered, isolated; ``decimals.instruments``, q_i <= QD): a size s_i is
+Per-instrument decimals (cross, tiered, isolated, scenario; ``decimals.instruments``, q_i <= QD): a size s_i is
 in base units of 10**-q_i, signed, |s_i| < 2**WIDE_SIZE_BITS (128), and every formula reads the size
 in the model's quantity unit S_i = s_i * 10**(QD - q_i) (a compile-time scale, free in-circuit).
 |S_i| < 2**(128 + 60) and mark, entry < 2**64, so |S_i| * m_i and |S_i| * e_i are below 2**252 < r
@@ -65,9 +65,12 @@ cap. Then N_i = |S_i| * m_i < 2**128, the brackets' 128-bit comparison width, an
 over 2**10 slots stay below 2**198, E < 2**199, Q < 2**198 and the final |D| < 2**200 (cross, tiered;
 isolated |D_i| < 2**191), all below 2**(SURPLUS_BITS - 1) = 2**203 and the ratio form's 2**203 on
 |E| and Q. An account over a cap is outside the model (the engine raises SchemaError, the circuit
-has no witness). The scenario model keeps one quantity decimals for its instruments: its risk
-arrays are P&L per unit of size, and a 128-bit size times a 64-bit risk entry, summed, would wrap
-after the RS scaling unless the market stated a per-instrument bound on each risk row (not modelled).
+has no witness). Scenario (without SPAN spreads): its risk arrays are P&L per unit of size, and a
+128-bit S times a 64-bit risk entry, summed and scaled by RS, would wrap; so |S_i| * R_i is capped
+below 2**128 too, R_i the largest |risk_i[s]| (and som_i with the floor: ``model.risk_bound``, which the
+loader derives into the market vector). Then every P&L and floor term is below 2**128, |loss_s| and
+the floor below 2**138 (compared at LOSS_BITS + 1 + 1 bits), RS * Q < 2**199, |E| < 2**199 and
+|D| < 2**200.
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ Market header (16 elements, always first; unused entries 0):
  7-8  n_instruments, n_assets (0 where the model has none)
  9    n_rate_brackets K (cross, isolated, tiered); intra-commodity spreads (scenario with spreads);
       n_emode e-mode categories C (health)
- 10   requirement basis: initial 1, maintenance 2, both 3 (cross, isolated, tiered; both: cross
-      and tiered, one proof of the initial and the maintenance check, two thresholds);
+ 10   requirement basis: initial 1, maintenance 2, both 3 (cross, isolated, tiered; both: one
+      proof of the initial and the maintenance check, two thresholds);
       inter-commodity spreads (scenario with spreads)
  11   n_tiers T (tiered); n_groups G (scenario: combined commodities, 1 = one group)
  12   n_scenarios S (scenario)
@@ -72,7 +72,8 @@ Market segments after the header, by model (K-1 bounds per row: the last bracket
             prices[n_A], haircuts[n_A]
 * isolated: marks[n_I], rate_bounds[n_I][K-1], initial_rates[n_I][K], maintenance_rates[n_I][K]
 * scenario: marks[n_I], risk[n_I][S] (signed), short_option_minimums[n_I] (only when the floor is
-            on), groups[n_I] (only when G > 1: each instrument's 0-based group), with spreads
+            on), groups[n_I] (only when G > 1: each instrument's 0-based group), risk_bounds[n_I]
+            (only with per-instrument decimals: ``risk_bound``, derived by the loader), with spreads
             (``zkmargin.margin.span``) tiers[n_I], deltas[n_I] (signed), intra_charges[n_intra],
             inter_rates[n_inter]; prices[n_A], haircuts[n_A]
 * health:   prices[n_A], liquidation_thresholds[n_A], with e-mode (C > 0) emode_thresholds[C],
@@ -118,6 +119,7 @@ from .simm_params import Sensitivity, SimmParameters
 from .span import SPREADS_MARKER_TEXT, SpreadSpec
 
 __all__ = [
+    "risk_bound",
     "FORMAT_VERSION",
     "MODEL_KINDS",
     "MODEL_CODES",
@@ -216,7 +218,7 @@ class VenueModel:
     health_decimals: int = 0
     asset_decimals: tuple[int, ...] = ()  # per-symbol quantity decimals, one per asset symbol (or none)
     signed_collateral: bool = False  # cross, scenario, tiered: negative (borrowed) balances, liability weights
-    instrument_decimals: tuple[int, ...] = ()  # likewise per instrument symbol (cross, tiered, isolated)
+    instrument_decimals: tuple[int, ...] = ()  # likewise per instrument symbol (not with SPAN spreads)
     requirement: str = ""
     short_option_floor: bool = False
     n_groups: int = 1
@@ -229,11 +231,12 @@ class VenueModel:
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.instrument_decimals and (self.margin_model not in ("cross", "tiered", "isolated")
-                                         or len(self.instrument_decimals) != len(self.instruments)):
-            raise ValueError("instrument_decimals: one per instrument symbol, for the cross, tiered and isolated "
-                             f"models only (got {len(self.instrument_decimals)} for {len(self.instruments)} "
-                             f"{self.margin_model} instruments)")
+        if self.instrument_decimals and (self.margin_model not in ("cross", "tiered", "isolated", "scenario")
+                                         or len(self.instrument_decimals) != len(self.instruments)
+                                         or self.spreads is not None):
+            raise ValueError("instrument_decimals: one per instrument symbol, for the cross, tiered, isolated and "
+                             f"scenario (without spreads) models only (got {len(self.instrument_decimals)} for "
+                             f"{len(self.instruments)} {self.margin_model} instruments)")
         self._index["instruments"] = {s: i for i, s in enumerate(self.instruments)}
         self._index["assets"] = {s: i for i, s in enumerate(self.assets)}
 
@@ -502,6 +505,8 @@ class Market:
                 seg["short_option_minimums"] = [x.short_option_minimum if x else 0 for x in ins]
             if model.n_groups > 1:
                 seg["groups"] = [x.group if x else 0 for x in ins]
+            if model.wide_sizes:
+                seg["risk_bounds"] = [risk_bound(model, x) if x else 0 for x in ins]
             if model.spreads:
                 seg["tiers"] = [x.tier if x else 0 for x in ins]
                 seg["deltas"] = [from_signed(x.delta) if x else 0 for x in ins]
@@ -719,6 +724,15 @@ def _check_same(model: VenueModel, model_id: str, what: str) -> None:
         raise SchemaError(what, "model_id", f"{model_id!r} does not match the venue model {model.model_id!r}")
 
 
+def risk_bound(model: VenueModel, ins: InstrumentData) -> int:
+    """R_i: the largest |risk_i[s]| over the scenarios, and the short option minimum when the floor is
+    on (scenario). With per-instrument decimals the market vector carries it (``risk_bounds``, derived
+    from the document by the loader, so bound by the market digest) and |S_i| * R_i is capped below
+    2**NOTIONAL_BITS: every scenario P&L and floor term of the instrument is then below 2**128."""
+    bound = max((abs(r) for r in ins.risk_array), default=0)
+    return max(bound, ins.short_option_minimum) if model.short_option_floor else bound
+
+
 def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
     """The segments of the market vector, in order: ``[(name, shape), ...]`` (module docstring)."""
     spec, n_i, n_a = model.spec, model.n_instruments, model.n_assets
@@ -734,6 +748,8 @@ def market_layout(model: VenueModel) -> list[tuple[str, tuple[int, ...]]]:
             out.append(("short_option_minimums", (n_i,)))
         if model.n_groups > 1:
             out.append(("groups", (n_i,)))
+        if model.wide_sizes:
+            out.append(("risk_bounds", (n_i,)))
         if model.spreads:
             out += [("tiers", (n_i,)), ("deltas", (n_i,)), ("intra_charges", (len(model.spreads.intra),)),
                     ("inter_rates", (len(model.spreads.inter),))]

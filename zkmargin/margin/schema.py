@@ -22,11 +22,12 @@ Venue model (``kind: "venue_model"``)::
   "instruments" is required exactly when the model has instruments, "assets" when it has assets.
   decimals: quantity, price, rate in [0, 18]; health also base in [0, quantity + price] and
   health in [0, 18]. parameters: cross, isolated, tiered {"requirement": "initial" |
-  "maintenance"} (cross and tiered also "initial+maintenance": one proof of both checks, two
-  thresholds); scenario {"short_option_floor": true | false}; health {} or {"formula":
+  "maintenance"} (cross, tiered and isolated also "initial+maintenance": one proof of both checks,
+  two thresholds); scenario {"short_option_floor": true | false}; health {} or {"formula":
   "floor-weighted" (the default) | "aave-v3.5" | "aave-v3"} (see ``zkmargin.margin.engine``; the
-  Aave formulas need rate decimals <= 4 and health decimals <= 18). cross, scenario and tiered may
-  also give {"statement": "surplus" (the default: equity - requirement >= threshold, in quote) |
+  Aave formulas need rate decimals <= 4 and health decimals <= 18). cross, scenario, tiered and
+  isolated (each position's own ratio) may also give {"statement": "surplus" (the default: equity -
+  requirement >= threshold, in quote) |
   "ratio" (equity / requirement >= threshold, a ratio at 4 decimals, as unified and portfolio
   margin accounts report it) | "ratio-above" (the same, strictly above: for a venue that acts at
   "ratio <= 105 %")}.
@@ -41,11 +42,13 @@ Venue model (``kind: "venue_model"``)::
   (quantity is then the largest; health also base <= its decimals + price); amounts of that asset
   are read at its decimals and may reach 2**128 base units (``zkmargin.margin.limits.WIDE_AMOUNT_BITS``;
   signed collateral: |amount| < 2**128); each asset's value is capped below 2**WIDE_VALUE_BITS.
-  Per-instrument decimals (cross, tiered, isolated): ``"decimals": {..., "instruments": {"ETH-PERP":
-  18, "BTC-PERP": 8}}`` likewise gives every instrument symbol its own size decimals in [0, quantity];
-  sizes are then signed, |size| < 2**128 base units (``zkmargin.margin.limits.WIDE_SIZE_BITS``), read
-  in the model's quantity unit as size * 10**(quantity - q_i), with notional and entry value capped
-  below 2**128 value units; amounts take 128 bits as with ``decimals.assets``.
+  Per-instrument decimals (cross, tiered, isolated, scenario without spreads): ``"decimals": {...,
+  "instruments": {"ETH-PERP": 18, "BTC-PERP": 8}}`` likewise gives every instrument symbol its own size
+  decimals in [0, quantity]; sizes are then signed, |size| < 2**128 base units
+  (``zkmargin.margin.limits.WIDE_SIZE_BITS``), read in the model's quantity unit as size *
+  10**(quantity - q_i), with notional and entry value capped below 2**128 value units (scenario:
+  |S| times the instrument's largest |risk| and short option minimum too,
+  ``zkmargin.margin.model.risk_bound``); amounts take 128 bits as with ``decimals.assets``.
 
   SPAN spreads (scenario): ``"parameters": {..., "spreads": {"tier_groups": [0, 0, 1], "intra":
   [{"tiers": [0, 1]}, ...], "inter": [{"groups": [0, 1], "ratios": [2, 1], "sides": ["A", "B"]},
@@ -247,9 +250,9 @@ _PARAM_KEYS = {"cross": ("requirement",), "isolated": ("requirement",), "tiered"
                "scenario": ("short_option_floor",), "health": ()}
 #: Parameters a model may give: health formula (floor-weighted).
 _OPTIONAL_PARAM_KEYS = {"health": ("formula",), "cross": ("statement",), "scenario": ("statement", "spreads"),
-                        "tiered": ("statement",)}
+                        "tiered": ("statement",), "isolated": ("statement",)}
 #: Models whose rule may check both bases in one proof (``"requirement": "initial+maintenance"``).
-_BOTH_BASES = ("cross", "tiered")
+_BOTH_BASES = ("cross", "tiered", "isolated")
 
 
 def load_model(src: Source) -> VenueModel:
@@ -295,7 +298,7 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
 
     dec_keys = ("quantity", "price", "rate") + (("base", "health") if spec.health else ())
     dd = doc.as_obj(d["decimals"], "decimals", dec_keys, _PER_SYMBOL_DECIMALS.get(kind, ()),
-                    why=lambda k: _NO_SYMBOL_DECIMALS.get((kind, k), f" (not a decimals setting of the {kind} model)"))
+                    why=lambda k: f" (not a decimals setting of the {kind} model)")
     qd, pd, rd = (doc.as_int(dd[k], f"decimals.{k}", 0, MAX_DECIMALS) for k in ("quantity", "price", "rate"))
     bd = doc.as_int(dd["base"], "decimals.base", 0, qd + pd) if spec.health else 0
     hd = doc.as_int(dd["health"], "decimals.health", 0, MAX_DECIMALS) if spec.health else 0
@@ -336,6 +339,11 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         if formula != "floor-weighted" and (rd > 4 or hd > 18):
             raise doc.fail("decimals", f"the {formula} formula needs rate decimals <= 4 and health decimals <= 18 "
                                        f"(percentages in basis points, a wad health factor), got {rd} and {hd}")
+    spreads = (parse_spread_spec(doc, pdict["spreads"], "parameters.spreads", sizes.get("n_groups", 1), rd)
+               if "spreads" in pdict else None)
+    if spreads is not None and instrument_decimals:
+        raise doc.fail("decimals.instruments", "not with SPAN spreads (parameters.spreads): the spreads' net deltas "
+                                               "are derived for 63-bit sizes (zkmargin.margin.span)")
     return VenueModel(
         model_id=model_id, venue=venue, margin_model=kind, instruments=instruments, assets=assets,
         n_instruments=n_i, n_assets=n_a, n_rate_brackets=sizes.get("n_rate_brackets", 0),
@@ -344,8 +352,7 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, base_decimals=bd, health_decimals=hd,
         asset_decimals=asset_decimals, instrument_decimals=instrument_decimals, signed_collateral=signed,
         requirement=requirement, short_option_floor=floor, health_formula=formula, statement=statement,
-        spreads=(parse_spread_spec(doc, pdict["spreads"], "parameters.spreads", sizes.get("n_groups", 1), rd)
-                 if "spreads" in pdict else None),
+        spreads=spreads,
         description=doc.description(d),
     )
 
@@ -354,15 +361,9 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
 _SIGNED_COLLATERAL = {"cross": ("signed_collateral",), "scenario": ("signed_collateral",),
                       "tiered": ("signed_collateral",)}
 #: Models that accept per-symbol quantity decimals (``decimals.assets``).
-_PER_SYMBOL_DECIMALS = {"health": ("assets",), "cross": ("instruments", "assets"), "scenario": ("assets",),
-                        "tiered": ("instruments", "assets"), "isolated": ("instruments",)}
-#: Why a model refuses a per-symbol decimals key (the message's tail).
-_NO_SYMBOL_DECIMALS = {
-    ("scenario", "instruments"): " (per-instrument decimals: cross, tiered and isolated only; a scenario model's risk "
-                                 "arrays are P&L per unit of size at its quantity decimals, and a 128-bit size times a "
-                                 "risk entry would need a per-instrument risk bound the market does not state: "
-                                 "zkmargin.margin.limits)",
-}
+_PER_SYMBOL_DECIMALS = {"health": ("assets",), "cross": ("instruments", "assets"),
+                        "scenario": ("instruments", "assets"), "tiered": ("instruments", "assets"),
+                        "isolated": ("instruments",)}
 
 
 def _symbol_decimals(doc: _Doc, dd: dict[str, Any], key: str, symbols: tuple[str, ...], qd: int) -> tuple[int, ...]:
