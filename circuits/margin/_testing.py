@@ -13,10 +13,12 @@ bounds are sometimes placed exactly at (or one off) the notional they will be co
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from zkmargin.errors import UnsatisfiedConstraintError
+from zkmargin.field import R
 from zkmargin.margin.engine import MarginReport, evaluate, threshold_bits
 from zkmargin.margin.limits import (
     AMOUNT_BITS,
@@ -357,6 +359,21 @@ def witness_passes(circuit: MarginCircuit) -> bool:
     except UnsatisfiedConstraintError:
         return False
     return True
+
+
+def lying_bits(target_bits: int) -> dict[str, HintFn]:
+    """A malicious "bits.decompose" hint: for a ``target_bits`` decomposition of x >= 2**target_bits it
+    returns bits whose weighted sum is x (mod r), the low bits honest and the top 'bit' the rest, so
+    the recomposition holds and only booleanity can catch a value over a range check (every other
+    decomposition, and an x in range, stays honest)."""
+    def hint(ins: Sequence[int]) -> list[int]:
+        x, n = ins
+        if n != target_bits or x < 1 << n:
+            return [(x >> i) & 1 for i in range(n)]
+        low = [(x >> i) & 1 for i in range(n - 1)]
+        rest = (x - sum(b << i for i, b in enumerate(low))) * pow(1 << (n - 1), -1, R) % R
+        return [*low, rest]
+    return {"bits.decompose": hint}
 
 
 def build_unchecked(circuit: MarginCircuit, hints: dict[str, HintFn] | None = None) -> tuple[Any, list[int]]:

@@ -24,6 +24,7 @@ from zkmargin.circuits.margin import assign_vectors, assignment_for, circuit_for
 from zkmargin.circuits.margin._testing import (
     _tiers,
     build_unchecked,
+    lying_bits,
     random_case,
     random_value,
     small_model,
@@ -343,19 +344,6 @@ def test_wrapped_amount_with_a_legitimate_value_only_the_range_check_stops_it():
     assert _run(model, acc, mkt, t) == [f"asset[{j}]/amount/assert_bits/recompose"]
 
 
-def _lying_bits(target_bits: int):
-    """A ``bits.decompose`` hint that, for the value cap's 128-bit decomposition, returns bits whose
-    weighted sum is x (mod r) even when x >= 2**128: the low 127 bits honest and the top 'bit' the rest."""
-    def hint(ins):
-        x, n = ins
-        if n != target_bits or x < 1 << n:
-            return [(x >> i) & 1 for i in range(n)]
-        low = [(x >> i) & 1 for i in range(n - 1)]
-        rest = (x - sum(b << i for i, b in enumerate(low))) * pow(1 << (n - 1), -1, R) % R
-        return [*low, rest]
-    return {"bits.decompose": hint}
-
-
 def test_value_over_the_cap_cannot_be_hidden_by_lying_bits():
     """2**128 - 1 wei of WETH at 2,500.00: V = a * p ~ 2**145.9, over the cap; the engine refuses it
     and the honest witness fails the cap's recomposition; bits that recompose to V fail booleanity."""
@@ -365,7 +353,7 @@ def test_value_over_the_cap_cannot_be_hidden_by_lying_bits():
         evaluate(model, market, pf, 0)
     acc, mkt = pf.to_field_elements(model), market.to_field_elements(model)
     assert _run(model, acc, mkt, 0) == ["asset[0]/value_cap/assert_bits/recompose"]
-    bad = _run(model, acc, mkt, 0, _lying_bits(WIDE_VALUE_BITS))
+    bad = _run(model, acc, mkt, 0, lying_bits(WIDE_VALUE_BITS))
     assert bad and all(b.startswith("asset[0]/value_cap/assert_bits/") for b in bad), bad
     assert "asset[0]/value_cap/assert_bits/recompose" not in bad, bad
 

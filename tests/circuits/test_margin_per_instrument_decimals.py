@@ -23,7 +23,7 @@ import pytest
 
 from zkmargin.circuits import compile_circuit
 from zkmargin.circuits.margin import assign_vectors, assignment_for, circuit_for
-from zkmargin.circuits.margin._testing import build_unchecked, random_case, small_model, witness_passes
+from zkmargin.circuits.margin._testing import build_unchecked, lying_bits, random_case, small_model, witness_passes
 from zkmargin.circuits.margin.cross import cross_cost
 from zkmargin.circuits.margin.gadgets import CHECKED_POSITION_COST, WIDE_POSITION_COST
 from zkmargin.circuits.margin.isolated import isolated_cost
@@ -41,6 +41,7 @@ from zkmargin.margin import (
     load_portfolio,
     model_digest,
 )
+from zkmargin.margin.decimal import format_decimal
 from zkmargin.margin.engine import threshold_bits
 from zkmargin.margin.errors import SchemaError
 from zkmargin.margin.limits import NOTIONAL_BITS, WIDE_SIZE_BITS
@@ -148,12 +149,6 @@ def test_circuit_agrees_with_engine_on_many_random_128_bit_sizes(name):
 
 # --- documents ----------------------------------------------------------------------------------
 
-def _fmt(v: int, d: int) -> str:
-    sign, v = ("-" if v < 0 else ""), abs(v)
-    s = str(v).rjust(d + 1, "0")
-    return sign + (f"{s[:-d]}.{s[-d:]}" if d else s)
-
-
 @pytest.mark.parametrize("name", sorted(WIDE_MODELS))
 def test_sizes_read_at_each_instrument_own_decimals(name):
     model = WIDE_MODELS[name]()
@@ -172,8 +167,9 @@ def test_sizes_read_at_each_instrument_own_decimals(name):
                                "positions": [pos]}, model).positions[0].size
 
     top = (1 << WIDE_SIZE_BITS) - 1
-    assert size(_fmt(top, q0)) == top and size(_fmt(-top, q0)) == -top
-    for bad in (_fmt(1 << WIDE_SIZE_BITS, q0), _fmt(-(1 << WIDE_SIZE_BITS), q0), "0." + "0" * q0 + "1"):
+    assert size(format_decimal(top, q0)) == top and size(format_decimal(-top, q0)) == -top
+    over = 1 << WIDE_SIZE_BITS
+    for bad in (format_decimal(over, q0), format_decimal(-over, q0), "0." + "0" * q0 + "1"):
         with pytest.raises(SchemaError, match=r"positions\[0\]\.size"):
             size(bad)
     pf = Portfolio(model.model_id, (Position(sym, -top, 3, 5 if model.spec.margins else 0),))
@@ -338,19 +334,6 @@ def test_size_finer_than_the_instrument_resolution_wrapped_mod_r_is_rejected():
     assert "position[0]/size/split_signed/recompose" in _run(model, acc, mkt, t)
 
 
-def _lying_bits(target_bits: int):
-    """A ``bits.decompose`` hint that, for a ``target_bits`` decomposition of x >= 2**target_bits, returns
-    bits whose weighted sum is x (mod r): the low bits honest and the top 'bit' the rest."""
-    def hint(ins):
-        x, n = ins
-        if n != target_bits or x < 1 << n:
-            return [(x >> i) & 1 for i in range(n)]
-        low = [(x >> i) & 1 for i in range(n - 1)]
-        rest = (x - sum(b << i for i, b in enumerate(low))) * pow(1 << (n - 1), -1, R) % R
-        return [*low, rest]
-    return {"bits.decompose": hint}
-
-
 def test_notional_over_the_cap_cannot_be_hidden_by_lying_bits():
     """2**128 - 1 base units of ETH-PERP at 2,500.00: the notional is ~2**145.9 value units; the engine
     refuses it, the honest witness fails the cap's recomposition, and bits that recompose to the
@@ -361,7 +344,7 @@ def test_notional_over_the_cap_cannot_be_hidden_by_lying_bits():
         evaluate(model, market, pf, 0)
     acc, mkt = pf.to_field_elements(model), market.to_field_elements(model)
     assert _run(model, acc, mkt, 0) == ["position[2]/notional_cap/assert_bits/recompose"]
-    bad = _run(model, acc, mkt, 0, _lying_bits(NOTIONAL_BITS))
+    bad = _run(model, acc, mkt, 0, lying_bits(NOTIONAL_BITS))
     assert bad and all(b.startswith("position[2]/notional_cap/assert_bits/") for b in bad), bad
     assert "position[2]/notional_cap/assert_bits/recompose" not in bad, bad
 
