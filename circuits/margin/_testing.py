@@ -133,7 +133,8 @@ def _simm_doc(spec: dict[str, Any], model_id: str, n_i: int, n_a: int) -> dict[s
                         for i in range(n_i)],
             "assets": [f"A{j}" for j in range(n_a)], "decimals": spec["decimals"],
             "parameters": {"risk_class": "equity", "calibration": "test (ISDA SIMM v2.5 weights)",
-                           "correlation_decimals": 2, "buckets": SIMM_BUCKETS, "inter_bucket_correlations": SIMM_GAMMA}}
+                           "correlation_decimals": 2, "buckets": SIMM_BUCKETS, "inter_bucket_correlations": SIMM_GAMMA,
+                           **spec.get("parameters", {})}}
 
 
 def _simm_sensitivity(rng: random.Random, threshold: int) -> int:

@@ -26,7 +26,9 @@ are not read by the rule, so base's unread-value rule pins them again); per coll
 ``csqrt_cost`` + 1 (sign); per pair of factors in one bucket 50 + 3; per non-empty bucket and
 margin type ``csqrt_cost`` (K_b) and, regular buckets, 2 * (L + 4) (clamp) + 1 (K_b**2); per pair
 of non-empty regular buckets with a non-zero correlation 1; per margin type ``csqrt_cost`` (the
-final root); 205 (final check).
+final root); ``check_cost`` (205 for the surplus form; a ratio, ``parameters.statement``, 239:
+collateral / (delta + vega margin) >= t through ``MarginCircuit.assert_statement``, with |E| < 2**198
+and Q < 2**117 inside the ratio check's bound).
 Each csqrt_cost is (rb + 1) + 2 + 1 + 2 (B + 1), with rb and B from the constants' bounds.
 """
 
@@ -48,7 +50,7 @@ from ..std._common import as_var
 from ..std.cmp import is_less_unchecked
 from ..std.select import is_zero
 from . import gadgets
-from .base import MarginCircuit, Segments, statement_cost
+from .base import MarginCircuit, Segments, check_cost, statement_cost
 from .cross import flat_collateral
 
 __all__ = ["SimmMargin", "simm_cost", "assert_csqrt", "csqrt_cost", "MAX_SENS"]
@@ -194,7 +196,7 @@ def simm_cost(model: VenueModel) -> int:
     p = _check(model)
     unread = 2 * (model.n_instruments - len(model.instruments))
     return (statement_cost(model) + unread + model.n_assets * (65 + 2) + _margin_type_cost(p, False)
-            + _margin_type_cost(p, True) + gadgets.SURPLUS_COST)
+            + _margin_type_cost(p, True) + check_cost(model))
 
 
 def _margin(api: API, p: SimmParameters, xs: list[Var], vega: bool) -> Var:
@@ -273,4 +275,4 @@ class SimmMargin(MarginCircuit):
             delta = _margin(api, p, account["delta"], vega=False)
         with api.scope("vega"):
             vega = _margin(api, p, account["vega"], vega=True)
-        gadgets.assert_surplus(api, equity - delta - vega - self.threshold.scale(rs))
+        self.assert_statement(api, equity, delta + vega)

@@ -651,6 +651,7 @@ FORM_MODELS = {
     "isolated-ratio-above": ("isolated", {"requirement": "maintenance", "statement": "ratio-above"}),
     "isolated-both": ("isolated", {"requirement": "initial+maintenance"}),
     "isolated-both-ratio": ("isolated", {"requirement": "initial+maintenance", "statement": "ratio"}),
+    "simm-ratio-above": ("simm", {"statement": "ratio-above"}),
 }
 
 

@@ -49,6 +49,8 @@ FORMS = {
     "isolated-ratio": ("isolated", {"requirement": "maintenance", "statement": "ratio"}),
     "isolated-both": ("isolated", BOTH),
     "isolated-both-ratio-above": ("isolated", BOTH | {"statement": "ratio-above"}),
+    "simm-ratio": ("simm", {"statement": "ratio"}),
+    "simm-ratio-above": ("simm", {"statement": "ratio-above"}),
 }
 
 
@@ -292,7 +294,12 @@ def test_forms_are_refused_where_they_do_not_apply_and_change_the_digest():
     both = small_model("cross", model_id="digest", parameters=BOTH)
     assert len({model_digest(m) for m in (base, ratio, above, both)}) == 4
     doc = base.to_dict()
+    simm = small_model("simm", model_id="digest-simm")
+    simm_ratio = small_model("simm", model_id="digest-simm", parameters={"statement": "ratio"})
+    assert model_digest(simm) != model_digest(simm_ratio) and load_model(simm_ratio.to_dict()) == simm_ratio
     for kind, params, field in (("scenario", {"short_option_floor": True, **BOTH}, "parameters.requirement"),
+                                ("simm", {"statement": "ratios"}, "parameters.statement"),
+                                ("simm", BOTH, "parameters.requirement"),
                                 ("health", {"statement": "ratio"}, "statement"),
                                 ("cross", {"requirement": "maintenance", "statement": "ratios"},
                                  "parameters.statement")):

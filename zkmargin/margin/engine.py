@@ -377,7 +377,8 @@ def evaluate(model: VenueModel, market: Market, portfolio: Portfolio, threshold:
     kind = model.margin_model
     if kind == "simm":
         from .simm import evaluate_simm
-        return evaluate_simm(model, market, portfolio, t)
+        rep = evaluate_simm(model, market, portfolio, t)
+        return rep if model.statement == "surplus" else _as_ratio(rep, t, model.statement == "ratio-above")
     if kind == "health":
         return _health(model, market, portfolio, t)
     if kind == "isolated" and len(model.bases) == 1:

@@ -851,9 +851,10 @@ def _concat(segments: Mapping[str, list[int]], layout: list[tuple[str, tuple[int
 
 
 def _simm_header(model: VenueModel, epoch: int) -> list[int]:
-    """The market header of a simm model: 9 n_buckets, 11 correlation decimals; 10, 12-15 zero (15,
-    the statement form: 0, surplus, the one simm takes) (``zkmargin.margin.simm``)."""
+    """The market header of a simm model: 9 n_buckets, 11 correlation decimals, 15 the statement form
+    (surplus 0, ratio 1, ratio-above 2, as for the other value models); 10, 12-14 zero
+    (``zkmargin.margin.simm``)."""
     assert model.simm is not None
     return [FORMAT_VERSION, MODEL_CODES[model.margin_model], short_string(model.venue), epoch,
             model.quantity_decimals, model.price_decimals, model.rate_decimals, model.n_instruments, model.n_assets,
-            len(model.simm.buckets), 0, model.simm.correlation_decimals, 0, 0, 0, 0]
+            len(model.simm.buckets), 0, model.simm.correlation_decimals, 0, 0, 0, STATEMENT_CODES[model.statement]]

@@ -30,7 +30,9 @@ report decimals); WS_k, K_b, S_b and margin are integers at those decimals, each
 upward from its exact value given the rounded values it is built from (K_b and S_b enter Z
 rounded). Requirement Q = delta margin + vega margin. Equity E = sum_j a_j * p_j * (RS - h_j)
 (as the cross model, report decimals). Check: ``E - Q >= RS * T`` (T the public threshold, value
-units), surplus = E - Q.
+units), surplus = E - Q; with ``parameters.statement`` "ratio" ("ratio-above") the collateral
+coverage ``E / Q >= t`` (``> t``), t at 4 decimals, as for the other value models
+(``engine._as_ratio``; header index 15).
 
 Vega input: the slot's vega is SIMM's vega risk summed over the factor's option tenors,
 ``sum_j HVR * sigma_kj * dV/dsigma_kj`` with ``sigma_kj = RW_k * sqrt(365/14) / Phi^-1(0.99)``
@@ -246,7 +248,13 @@ def parse_simm_model(doc: Any, v: Any) -> VenueModel:
     qd, pd = (doc.as_int(dd[k], f"decimals.{k}", 0, 18) for k in ("quantity", "price"))
     rd = doc.as_int(dd["rate"], "decimals.rate", 0, SIMM_MAX_RATE_DECIMALS)
     vd = qd + pd
-    p = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS, why=lambda k: " (not a parameter of the simm model)")
+    p = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS, ("statement",),
+                   why=lambda k: " (not a parameter of the simm model)")
+    from .model import STATEMENT_CODES
+    statement = p.get("statement", "surplus")
+    if statement not in STATEMENT_CODES:
+        raise doc.fail("parameters.statement",
+                       f"expected one of {', '.join(STATEMENT_CODES)}, got {show_value(statement)}")
     for k in ("risk_class", "calibration"):
         if not isinstance(p[k], str) or not 0 < len(p[k]) <= 200:
             raise doc.fail(f"parameters.{k}", f"expected a label of 1 to 200 characters, got {show_value(p[k])}")
@@ -315,7 +323,7 @@ def parse_simm_model(doc: Any, v: Any) -> VenueModel:
     params = SimmParameters(p["risk_class"], p["calibration"], cd, tuple(buckets), tuple(gamma), tuple(fb))
     return VenueModel(model_id=model_id, venue=venue, margin_model="simm", instruments=instruments, assets=assets,
                       n_instruments=n_f, n_assets=n_a, n_rate_brackets=0, n_tiers=0, n_scenarios=0,
-                      quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, simm=params,
+                      quantity_decimals=qd, price_decimals=pd, rate_decimals=rd, simm=params, statement=statement,
                       description=doc.description(d))
 
 
@@ -386,6 +394,8 @@ def simm_model_dict(model: VenueModel) -> dict[str, Any]:
     doc["parameters"] = {"risk_class": p.risk_class, "calibration": p.calibration, "correlation_decimals": cd,
                          "buckets": buckets,
                          "inter_bucket_correlations": [[_dec(g, cd) for g in row] for row in p.inter_bucket]}
+    if model.statement != "surplus":
+        doc["parameters"]["statement"] = model.statement
     return doc
 
 
