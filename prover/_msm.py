@@ -35,6 +35,10 @@ dbl-2008-s-1, mdbl-2008-s-1, add-2008-s, madd-2008-s; affine chord/tangent for b
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -225,52 +229,55 @@ def _normalize_range(pts, out, scratch, lo, hi):
         fe_store(out, i, 1, fe_mul(fe_load(pts, i, 1), izzz))
 
 
-@njit(cache=True, parallel=True)
-def batch_normalize(pts, out, scratch, n_chunks):
-    """XYZZ ``pts`` -> affine ``out`` (infinity -> (0, 0)), ``n_chunks`` inversions in parallel.
-
-    ``scratch`` has shape ``(n, 1, ...)`` like one coordinate column of ``pts``.
-    """
+@njit(cache=True, nogil=True)
+def _batch_normalize_range(pts, out, scratch, n_chunks, r_lo, r_hi):
     n = pts.shape[0]
-    for c in prange(n_chunks):
+    for c in range(r_lo, r_hi):
         lo = c * n // n_chunks
         hi = (c + 1) * n // n_chunks
         if hi > lo:
             _normalize_range(pts, out, scratch, lo, hi)
 
 
+def batch_normalize(pts: np.ndarray, out: np.ndarray, scratch: np.ndarray, n_chunks: int) -> None:
+    """XYZZ ``pts`` -> affine ``out`` (infinity -> (0, 0)), ``n_chunks`` inversions in parallel.
+
+    ``scratch`` has shape ``(n, 1, ...)`` like one coordinate column of ``pts``.
+    """
+    _in_threads(_batch_normalize_range, n_chunks, (pts, out, scratch, n_chunks))
+
+
 # --- scalar preparation ----------------------------------------------------------------------
 
-@njit(cache=True, parallel=True)
-def classify_scalars(scalars, bases, kinds):
-    """kinds[i] = 0 (scalar 0 or base at infinity), 1 (scalar 1), 2 (anything else)."""
-    for i in prange(scalars.shape[0]):
-        hi = scalars[i, 1] | scalars[i, 2] | scalars[i, 3]
-        lo = scalars[i, 0]
-        if hi == 0 and lo == 0:
+@njit(cache=True, nogil=True)
+def _classify_range(scalars, bases, kinds, r_lo, r_hi):
+    for i in range(r_lo, r_hi):
+        hi_limbs = scalars[i, 1] | scalars[i, 2] | scalars[i, 3]
+        lo_limb = scalars[i, 0]
+        if hi_limbs == 0 and lo_limb == 0:
             kinds[i] = 0
             continue
         x, y = _load_affine(bases, i)
         if fe_is_zero(x) and fe_is_zero(y):
             kinds[i] = 0
-        elif hi == 0 and lo == 1:
+        elif hi_limbs == 0 and lo_limb == 1:
             kinds[i] = 1
         else:
             kinds[i] = 2
 
 
-@njit(cache=True, parallel=True)
-def signed_digits(scalars, idx, c, digits):
-    """Signed base-2^c digits of scalars[idx[j]] into digits[:, j] (window-major), each in
-    (-2^(c-1), 2^(c-1)], least significant window first.
+def classify_scalars(scalars: np.ndarray, bases: np.ndarray, kinds: np.ndarray) -> None:
+    """kinds[i] = 0 (scalar 0 or base at infinity), 1 (scalar 1), 2 (anything else)."""
+    _in_threads(_classify_range, scalars.shape[0], (scalars, bases, kinds))
 
-    ``digits`` has ``W = ceil(255 / c)`` rows: with scalars < 2^254 the top window never carries.
-    """
+
+@njit(cache=True, nogil=True)
+def _signed_digits_range(scalars, idx, c, digits, r_lo, r_hi):
     W = digits.shape[0]
     mask = np.uint64((1 << c) - 1)
     half = 1 << (c - 1)
     full = 1 << c
-    for j in prange(idx.shape[0]):
+    for j in range(r_lo, r_hi):
         i = idx[j]
         carry = 0
         for w in range(W):
@@ -289,6 +296,15 @@ def signed_digits(scalars, idx, c, digits):
             else:
                 carry = 0
             digits[w, j] = d
+
+
+def signed_digits(scalars: np.ndarray, idx: np.ndarray, c: int, digits: np.ndarray) -> None:
+    """Signed base-2^c digits of scalars[idx[j]] into digits[:, j] (window-major), each in
+    (-2^(c-1), 2^(c-1)], least significant window first.
+
+    ``digits`` has ``W = ceil(255 / c)`` rows: with scalars < 2^254 the top window never carries.
+    """
+    _in_threads(_signed_digits_range, idx.shape[0], (scalars, idx, c, digits))
 
 
 @njit(cache=True)
@@ -385,18 +401,22 @@ def _digits128(lo, hi, neg, c, digits, col):
         digits[w, col] = -d if neg else d
 
 
-@njit(cache=True, parallel=True)
-def glv_digits(scalars, idx, c, consts, digits):
+@njit(cache=True, nogil=True)
+def _glv_digits_range(scalars, idx, c, consts, digits, r_lo, r_hi):
+    for j in range(r_lo, r_hi):
+        i = idx[j]
+        a0, a1, na, b0, b1, nb = _glv_split(scalars[i, 0], scalars[i, 1], scalars[i, 2], scalars[i, 3], consts)
+        _digits128(a0, a1, na, c, digits, 2 * j)
+        _digits128(b0, b1, nb, c, digits, 2 * j + 1)
+
+
+def glv_digits(scalars: np.ndarray, idx: np.ndarray, c: int, consts: np.ndarray, digits: np.ndarray) -> None:
     """GLV form of scalars[idx[j]] (G1): digits[:, 2j] are the signed c-bit digits of k1 and
     digits[:, 2j+1] those of k2 (k = k1 + k2 * lambda mod r, see ``_glv``), a negative half's
     digits negated; each digit in [-2^(c-1), 2^(c-1)]. ``digits`` has ``_glv.glv_windows(c)`` rows,
     ``consts`` is ``_glv.KERNEL_CONSTS``. Column 2j goes with the base, 2j+1 with phi(base).
     """
-    for j in prange(idx.shape[0]):
-        i = idx[j]
-        a0, a1, na, b0, b1, nb = _glv_split(scalars[i, 0], scalars[i, 1], scalars[i, 2], scalars[i, 3], consts)
-        _digits128(a0, a1, na, c, digits, 2 * j)
-        _digits128(b0, b1, nb, c, digits, 2 * j + 1)
+    _in_threads(_glv_digits_range, idx.shape[0], (scalars, idx, c, consts, digits))
 
 
 @njit(cache=True)
@@ -475,21 +495,13 @@ def _flush(baff, bat_b, bat_p, bat_den, bat_pre, bat_dbl, cnt):
         fe_store(baff, b, 1, y3)
 
 
-@njit(cache=True, parallel=True)
-def msm_pippenger_affine(bases, idx, digits, c, batch, glv, endo, out):
-    """Like :func:`msm_pippenger` (``glv``, ``endo`` as there), with affine buckets updated in
-    batches of ``batch`` additions sharing one inversion (about 6 products per addition instead
-    of 10 for a mixed XYZZ one).
-
-    A point whose bucket already has an addition pending in the current batch goes to that
-    bucket's XYZZ overflow accumulator instead (so repeated digits never stall a batch); an
-    empty bucket just takes the point; P + (-P) empties the bucket; P + P is a tangent step.
-    """
-    W = digits.shape[0]
+@njit(cache=True, nogil=True)
+def _pippenger_affine_windows(bases, idx, digits, c, batch, glv, endo, out, r_lo, r_hi):
+    """The windows r_lo <= w < r_hi of :func:`msm_pippenger_affine` (serial: one thread's share)."""
     m = digits.shape[1]
     nb = 1 << (c - 1)
     elem = bases.shape[2:]
-    for w in prange(W):
+    for w in range(r_lo, r_hi):
         baff = np.empty((nb, 2) + elem, dtype=np.uint64)
         full = np.zeros(nb, dtype=np.uint8)
         stamp = np.zeros(nb, dtype=np.int32)
@@ -552,6 +564,19 @@ def msm_pippenger_affine(bases, idx, digits, c, batch, glv, endo, out):
         _store_xyzz(out, w, acc)
 
 
+def msm_pippenger_affine(bases: np.ndarray, idx: np.ndarray, digits: np.ndarray, c: int, batch: int, glv: int,
+                         endo: np.ndarray, out: np.ndarray) -> None:
+    """Like :func:`msm_pippenger` (``glv``, ``endo`` as there), with affine buckets updated in
+    batches of ``batch`` additions sharing one inversion (about 6 products per addition instead
+    of 10 for a mixed XYZZ one).
+
+    A point whose bucket already has an addition pending in the current batch goes to that
+    bucket's XYZZ overflow accumulator instead (so repeated digits never stall a batch); an
+    empty bucket just takes the point; P + (-P) empties the bucket; P + P is a tangent step.
+    """
+    _in_threads(_pippenger_affine_windows, digits.shape[0], (bases, idx, digits, c, batch, glv, endo, out))
+
+
 def choose_batch(c: int, m: int) -> int:
     """Batch size for :func:`msm_pippenger_affine`: about sqrt(200 * 2^(c-1)) (one inversion of
     ~380 products shared vs. the birthday rate of bucket collisions), within [16, 2048] and <= m."""
@@ -571,17 +596,21 @@ def _combine_windows(wins, c, res, slot):
     _store_xyzz(res, slot, acc)
 
 
-@njit(cache=True, parallel=True)
-def sum_points(bases, idx, partial):
-    """partial[k] = sum of bases[idx[j]] over the k-th of ``len(partial)`` chunks of idx (XYZZ)."""
+@njit(cache=True, nogil=True)
+def _sum_points_range(bases, idx, partial, r_lo, r_hi):
     n_chunks = partial.shape[0]
     m = idx.shape[0]
-    for k in prange(n_chunks):
+    for k in range(r_lo, r_hi):
         acc = _inf(fe_load(bases, 0, 0))
         for j in range(k * m // n_chunks, (k + 1) * m // n_chunks):
             x, y = _load_affine(bases, idx[j])
             acc = _madd(acc, x, y)
         _store_xyzz(partial, k, acc)
+
+
+def sum_points(bases: np.ndarray, idx: np.ndarray, partial: np.ndarray) -> None:
+    """partial[k] = sum of bases[idx[j]] over the k-th of ``len(partial)`` chunks of idx (XYZZ)."""
+    _in_threads(_sum_points_range, partial.shape[0], (bases, idx, partial))
 
 
 @njit(cache=True)
@@ -603,6 +632,37 @@ def _xyzz_eq(p, q):
 
 def _threads() -> int:
     return 1 if DISABLE_JIT else max(1, numba.get_num_threads())
+
+
+def _in_threads(kernel: Callable[..., None], n: int, args: tuple[Any, ...]) -> None:
+    """``kernel(*args, lo, hi)`` over [0, n) in :func:`_threads` contiguous parts, one per thread.
+
+    The kernels are serial and release the GIL (``nogil``): compiling a ``parallel=True`` kernel
+    costs about three times a serial one (numba's parfor passes, a second compilation of the loop
+    body as a gufunc; 7.5 against 2.2 CPU-s for the G2 bucket kernel, measured), and the work here
+    is coarse (windows, chunks of thousands of points), so Python threads lose nothing.
+    """
+    t = min(_threads(), n)
+    if t <= 1:
+        if n > 0:
+            kernel(*args, 0, n)
+        return
+    errors: list[BaseException] = []
+
+    def part(lo: int, hi: int) -> None:
+        try:
+            kernel(*args, lo, hi)
+        except BaseException as e:  # re-raised in the caller's thread below
+            errors.append(e)
+
+    others = [threading.Thread(target=part, args=(k * n // t, (k + 1) * n // t)) for k in range(1, t)]
+    for th in others:
+        th.start()
+    part(0, n // t)
+    for th in others:
+        th.join()
+    if errors:
+        raise errors[0]
 
 
 #: When False, :func:`msm` never chooses GLV on its own (side-by-side measurements switch it:
@@ -726,16 +786,20 @@ def _window_starts(base_xyzz, w, starts):
             p = _dbl(p)
 
 
-@njit(cache=True, parallel=True)
-def _table_rows(starts, w, table):
-    """table[j*(2^w-1) + d - 1] = d * starts[j] for d in 1..2^w-1 (XYZZ), windows in parallel."""
+@njit(cache=True, nogil=True)
+def _table_rows_range(starts, w, table, r_lo, r_hi):
     size = (1 << w) - 1
-    for j in prange(starts.shape[0]):
+    for j in range(r_lo, r_hi):
         s = _load_xyzz(starts, j)
         p = s
         for d in range(size):
             _store_xyzz(table, j * size + d, p)
             p = _add(p, s)
+
+
+def _table_rows(starts: np.ndarray, w: int, table: np.ndarray) -> None:
+    """table[j*(2^w-1) + d - 1] = d * starts[j] for d in 1..2^w-1 (XYZZ), windows in parallel."""
+    _in_threads(_table_rows_range, starts.shape[0], (starts, w, table))
 
 
 def fixed_base_table(base_affine: np.ndarray, w: int) -> np.ndarray:
@@ -857,11 +921,11 @@ def _fixed_base_affine_range(table, w, scalars, out, lo, hi, den, pre, who, row,
             fe_store(out, i, 0, x3)
 
 
-@njit(cache=True, parallel=True)
-def _fixed_base_affine(table, w, scalars, out, n_chunks):
+@njit(cache=True, nogil=True)
+def _fixed_base_affine_chunks(table, w, scalars, out, n_chunks, r_lo, r_hi):
     n = scalars.shape[0]
     elem = table.shape[2:]
-    for c in prange(n_chunks):
+    for c in range(r_lo, r_hi):
         lo = c * n // n_chunks
         hi = (c + 1) * n // n_chunks
         m = hi - lo
@@ -873,6 +937,11 @@ def _fixed_base_affine(table, w, scalars, out, n_chunks):
         row = np.empty(m, dtype=np.int64)
         dbl = np.zeros(m, dtype=np.uint8)
         _fixed_base_affine_range(table, w, scalars, out, lo, hi, den, pre, who, row, dbl)
+
+
+def _fixed_base_affine(table: np.ndarray, w: int, scalars: np.ndarray, out: np.ndarray, n_chunks: int) -> None:
+    """out[i] = scalars[i] * B for all i, in ``n_chunks`` chunks (see :func:`_fixed_base_affine_range`)."""
+    _in_threads(_fixed_base_affine_chunks, n_chunks, (table, w, scalars, out, n_chunks))
 
 
 def fixed_base_mul(table: np.ndarray, w: int, scalars: np.ndarray) -> np.ndarray:
@@ -898,9 +967,12 @@ def _on_curve_one(pts, b, i):
     return fe_eq(fe_sqr(y), fe_add(fe_mul(fe_sqr(x), x), fe_load(b, 0, 0)))
 
 
-@njit(cache=True, parallel=True)
-def on_curve(pts, b, ok):
-    """ok[i] = affine pts[i] satisfies y^2 = x^3 + b (b given as ``b[0, 0]``) or is (0, 0)."""
-    # (the loop body lives in a helper: parfors cannot pass nested tuples such as an Fq2 b)
-    for i in prange(pts.shape[0]):
+@njit(cache=True, nogil=True)
+def _on_curve_range(pts, b, ok, r_lo, r_hi):
+    for i in range(r_lo, r_hi):
         ok[i] = _on_curve_one(pts, b, i)
+
+
+def on_curve(pts: np.ndarray, b: np.ndarray, ok: np.ndarray) -> None:
+    """ok[i] = affine pts[i] satisfies y^2 = x^3 + b (b given as ``b[0, 0]``) or is (0, 0)."""
+    _in_threads(_on_curve_range, pts.shape[0], (pts, b, ok))

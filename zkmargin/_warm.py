@@ -22,14 +22,14 @@ PARTS = ("prover", "verifier")
 
 #: Entry kernels whose cache entries say that a part is compiled: (module, dispatcher name).
 _PROBES: dict[str, tuple[tuple[str, str], ...]] = {
-    "setup": (("zkmargin.prover._msm", "_fixed_base_affine"), ("zkmargin.prover._msm", "_table_rows")),
+    "setup": (("zkmargin.prover._msm", "_fixed_base_affine_chunks"), ("zkmargin.prover._msm", "_table_rows_range")),
     "prover": (
         ("zkmargin._numba_field", "sparse_matvec"),
         ("zkmargin.prover._ntt", "_stage"),
         ("zkmargin.prover._ntt", "_local_blocks"),
-        ("zkmargin.prover._msm", "msm_pippenger_affine"),
-        ("zkmargin.prover._msm", "signed_digits"),
-        ("zkmargin.prover._msm", "glv_digits"),
+        ("zkmargin.prover._msm", "_pippenger_affine_windows"),
+        ("zkmargin.prover._msm", "_signed_digits_range"),
+        ("zkmargin.prover._msm", "_glv_digits_range"),
     ),
     "verifier": (
         ("zkmargin.verifier._pairing_numba", "pairing_check_kernel"),
