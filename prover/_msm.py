@@ -35,7 +35,6 @@ dbl-2008-s-1, mdbl-2008-s-1, add-2008-s, madd-2008-s; affine chord/tangent for b
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +61,7 @@ from zkmargin._numba_field import (
     mac,
     sbb,
 )
+from zkmargin._threads import run_in_parts
 from zkmargin.field import Q
 
 from . import _glv
@@ -635,34 +635,12 @@ def _threads() -> int:
 
 
 def _in_threads(kernel: Callable[..., None], n: int, args: tuple[Any, ...]) -> None:
-    """``kernel(*args, lo, hi)`` over [0, n) in :func:`_threads` contiguous parts, one per thread.
+    """``kernel(*args, lo, hi)`` over [0, n) in :func:`_threads` contiguous parts, one thread each.
 
-    The kernels are serial and release the GIL (``nogil``): compiling a ``parallel=True`` kernel
-    costs about three times a serial one (numba's parfor passes, a second compilation of the loop
-    body as a gufunc; 7.5 against 2.2 CPU-s for the G2 bucket kernel, measured), and the work here
-    is coarse (windows, chunks of thousands of points), so Python threads lose nothing.
+    The kernels are serial and release the GIL (``nogil``): see ``zkmargin._threads`` for why
+    they are not ``parallel=True``.
     """
-    t = min(_threads(), n)
-    if t <= 1:
-        if n > 0:
-            kernel(*args, 0, n)
-        return
-    errors: list[BaseException] = []
-
-    def part(lo: int, hi: int) -> None:
-        try:
-            kernel(*args, lo, hi)
-        except BaseException as e:  # re-raised in the caller's thread below
-            errors.append(e)
-
-    others = [threading.Thread(target=part, args=(k * n // t, (k + 1) * n // t)) for k in range(1, t)]
-    for th in others:
-        th.start()
-    part(0, n // t)
-    for th in others:
-        th.join()
-    if errors:
-        raise errors[0]
+    run_in_parts(lambda lo, hi: kernel(*args, lo, hi), n, _threads())
 
 
 #: When False, :func:`msm` never chooses GLV on its own (side-by-side measurements switch it:

@@ -27,7 +27,7 @@ calls ``_numba_field.refresh_stale_caches`` at import, which also catches edits 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from zkmargin._numba_field import (
     FQ_ONE,
@@ -72,15 +72,12 @@ __all__ = [
     "final_exponentiation",
     "prepare_g2_kernel",
     "miller_loop_kernel",
-    "miller_loop_parallel_kernel",
     "final_exponentiation_kernel",
     "pairing_check_kernel",
     "f12_op_kernel",
     "g2_in_subgroup_kernel",
-    "g2_in_subgroup_parallel_kernel",
     "g1_lincomb_kernel",
     "g1_mul_many_kernel",
-    "g1_mul_many_parallel_kernel",
 ]
 
 _M64 = (1 << 64) - 1
@@ -627,26 +624,6 @@ def miller_loop_kernel(pp, coeffs, pv, qv, out):
     _st12(out, 0, f)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def miller_loop_parallel_kernel(pp, coeffs, pv, qv, n_chunks, out):
-    """As :func:`miller_loop_kernel`, with the on-the-fly pairs split over ``n_chunks`` threads.
-
-    Each chunk runs its own loop (its own squarings of f), chunk 0 also takes the prepared pairs;
-    the partial products are multiplied at the end.
-    """
-    nv = pv.shape[0] // 2
-    parts = np.empty((12 * n_chunks, 4), dtype=np.uint64)
-    for c in prange(n_chunks):
-        lo = c * nv // n_chunks
-        hi = (c + 1) * nv // n_chunks
-        p_hi = pp.shape[0] // 2 if c == 0 else 0
-        _st12(parts, 12 * c, _miller_loop(pp, coeffs, 0, p_hi, pv, qv, lo, hi))
-    f = _ld12(parts, 0)
-    for c in range(1, n_chunks):
-        f = f12_mul(f, _ld12(parts, 12 * c))
-    _st12(out, 0, f)
-
-
 @njit(cache=True, nogil=True)
 def final_exponentiation_kernel(f, out):
     """out = f^((q^12 - 1)/r) (12 rows each)."""
@@ -812,13 +789,6 @@ def _g2_in_subgroup(qx, qy):
 def g2_in_subgroup_kernel(q, out):
     """out[i] = 1 when affine twist point i (rows 4i..4i+3, on the twist, finite) is in G2."""
     for i in range(q.shape[0] // 4):
-        out[i] = 1 if _g2_in_subgroup(_ld2(q, 4 * i), _ld2(q, 4 * i + 2)) else 0
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def g2_in_subgroup_parallel_kernel(q, out):
-    """:func:`g2_in_subgroup_kernel` with the points spread over numba's threads."""
-    for i in prange(q.shape[0] // 4):
         out[i] = 1 if _g2_in_subgroup(_ld2(q, 4 * i), _ld2(q, 4 * i + 2)) else 0
 
 
@@ -990,15 +960,5 @@ def g1_mul_many_kernel(pts, scalars, out):
     n = scalars.shape[0]
     jac = np.empty((3 * n, 4), dtype=np.uint64)
     for i in range(n):
-        _st3(jac, i, _g1_straus(pts, scalars, i, i + 1))
-    _normalize_many(jac, out)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def g1_mul_many_parallel_kernel(pts, scalars, out):
-    """:func:`g1_mul_many_kernel` with the multiplications spread over numba's threads."""
-    n = scalars.shape[0]
-    jac = np.empty((3 * n, 4), dtype=np.uint64)
-    for i in prange(n):
         _st3(jac, i, _g1_straus(pts, scalars, i, i + 1))
     _normalize_many(jac, out)

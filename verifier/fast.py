@@ -43,6 +43,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+from zkmargin._threads import run_in_parts
 from zkmargin.curve import G1Point, G2Point
 from zkmargin.errors import MalformedInputError, PointNotInSubgroupError
 from zkmargin.field import Q, R
@@ -92,7 +93,8 @@ _M64 = (1 << 64) - 1
 _R_MONT = (1 << 256) % Q
 _R_INV = pow(_R_MONT, Q - 2, Q)
 #: Work on at least this many items (non-prepared pairs of a multi-Miller loop, subgroup checks,
-#: scalar multiplications) is spread over numba's threads; smaller calls stay on one thread.
+#: scalar multiplications) is spread over numba's thread count of Python threads; smaller calls
+#: stay on one thread.
 PARALLEL_MIN_PAIRS = 8
 
 
@@ -332,10 +334,35 @@ def _miller(pp: Any, coeffs: Any, pv: Any, qv: Any) -> Fq12:
     n_var = pv.shape[0] // 2
     if _parallel(n_var):
         # Each chunk repeats the 65 squarings of f: keep chunks of at least 4 pairs.
-        _k.miller_loop_parallel_kernel(pp, coeffs, pv, qv, max(1, min(_threads(), n_var // 4)), out)
+        _miller_chunks(pp, coeffs, pv, qv, max(1, min(_threads(), n_var // 4)), out)
     else:
         _k.miller_loop_kernel(pp, coeffs, pv, qv, out)
     return Fq12(out)
+
+
+def _miller_chunks(pp: Any, coeffs: Any, pv: Any, qv: Any, n_chunks: int, out: Any) -> None:
+    """The shared Miller loop with the on-the-fly pairs split into ``n_chunks`` chunks, one thread
+    each (chunk 0 also takes the prepared pairs); the chunks' values multiplied into ``out``.
+
+    The loop of a union of pairs is the product of the loops of its parts ((ab)^2 = a^2 b^2), so
+    the value is the serial one. Each chunk is a call of the serial kernel on row slices, which
+    keep the array types: nothing more to compile.
+    """
+    nv = pv.shape[0] // 2
+    parts = np.empty((n_chunks, 12, 4), dtype=np.uint64)
+
+    def chunk(c_lo: int, c_hi: int) -> None:
+        for c in range(c_lo, c_hi):
+            lo, hi = c * nv // n_chunks, (c + 1) * nv // n_chunks
+            _k.miller_loop_kernel(pp if c == 0 else pp[:0], coeffs, pv[2 * lo:2 * hi], qv[4 * lo:4 * hi], parts[c])
+
+    run_in_parts(chunk, n_chunks, n_chunks)
+    f = parts[0]
+    for c in range(1, n_chunks):
+        g = np.empty((12, 4), dtype=np.uint64)
+        _k.f12_op_kernel(0, f, parts[c], g)
+        f = g
+    out[:] = f
 
 
 def multi_miller_loop(g1_points: Sequence[G1Point], g2_points: Sequence[G2Point | PreparedG2]) -> Fq12:
@@ -348,7 +375,7 @@ def multi_miller_loop(g1_points: Sequence[G1Point], g2_points: Sequence[G2Point 
 
     Returns:
         The (unreduced) Miller loop product; apply :func:`final_exponentiation` before comparing.
-        With at least :data:`PARALLEL_MIN_PAIRS` non-prepared pairs the loop is split over numba's
+        With at least :data:`PARALLEL_MIN_PAIRS` non-prepared pairs the loop is split over
         threads (same value).
 
     Raises:
@@ -396,7 +423,7 @@ def g2_in_subgroup_many_fast(points: Sequence[G2Point]) -> list[bool]:
     The endomorphism test ``[x+1]P + psi([x]P) + psi^2([x]P) == psi^3([2x]P)`` of Dai, Lin, Zhao
     and Zhou (ePrint 2022/348), the same exact criterion as :func:`zkmargin.curve.g2_in_subgroup`
     (whose docstring proves it exact on the whole twist): one 63-bit scalar multiplication per
-    point, the points spread over numba's threads.
+    point, the points spread over threads.
 
     Precondition: every point is on the twist (off it the answer means nothing).
     """
@@ -406,8 +433,9 @@ def g2_in_subgroup_many_fast(points: Sequence[G2Point]) -> list[bool]:
     if not finite:
         return result
     out = np.zeros(len(finite), dtype=np.uint8)
-    kernel = _k.g2_in_subgroup_parallel_kernel if _parallel(len(finite)) else _k.g2_in_subgroup_kernel
-    kernel(_g2_rows(finite), out)
+    rows = _g2_rows(finite)
+    run_in_parts(lambda lo, hi: _k.g2_in_subgroup_kernel(rows[4 * lo:4 * hi], out[lo:hi]), len(finite),
+                 _threads() if _parallel(len(finite)) else 1)
     it = iter(out)
     return [True if p is None else bool(next(it)) for p in points]
 
@@ -437,7 +465,7 @@ def g1_lincomb_fast(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Poin
 
 
 def g1_mul_many_fast(points: Sequence[G1Point], scalars: Sequence[int]) -> list[G1Point]:
-    """``[k_i * P_i]`` (scalars reduced mod r), spread over numba's threads, one shared inversion.
+    """``[k_i * P_i]`` (scalars reduced mod r), spread over threads, one shared inversion per thread.
 
     Precondition: every point on the curve.
     """
@@ -449,8 +477,10 @@ def g1_mul_many_fast(points: Sequence[G1Point], scalars: Sequence[int]) -> list[
     if not idx:
         return result
     out = np.empty((2 * len(idx), 4), dtype=np.uint64)
-    kernel = _k.g1_mul_many_parallel_kernel if _parallel(len(idx)) else _k.g1_mul_many_kernel
-    kernel(_g1_rows([points[i] for i in idx]), _scalar_rows([scalars[i] for i in idx]), out)  # type: ignore[misc]
+    pts = _g1_rows([points[i] for i in idx])  # type: ignore[misc]
+    ks = _scalar_rows([scalars[i] for i in idx])
+    run_in_parts(lambda lo, hi: _k.g1_mul_many_kernel(pts[2 * lo:2 * hi], ks[lo:hi], out[2 * lo:2 * hi]), len(idx),
+                 _threads() if _parallel(len(idx)) else 1)
     for j, i in enumerate(idx):
         result[i] = _g1_from_rows(out, j)
     return result
