@@ -488,3 +488,20 @@ def test_margin_package_loads_no_prover_dependencies():
             "print(','.join(m for m in ('numpy', 'numba', 'galois') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_model_digest_is_computed_once_per_instance_and_follows_replace():
+    """model_digest caches its value on the (frozen) model; a replaced model gets its own, freshly
+    computed, so a digest can never outlive the fields it was computed from."""
+    import dataclasses
+
+    from zkmargin.margin.model import _model_digest
+
+    model = load_model(EXAMPLES / "cross" / "model.json")
+    first = model_digest(model)
+    assert first == _model_digest(model) and model_digest(model) is first
+    for change in ({"model_id": "another-id"}, {"statement": "ratio"}, {"requirement": "maintenance"},
+                   {"instruments": (*model.instruments[:-1], "RENAMED-PERP")}):
+        other = dataclasses.replace(model, **change)
+        assert model_digest(other) == _model_digest(other) != first, change
+    assert model_digest(dataclasses.replace(model)) == first

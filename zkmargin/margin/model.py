@@ -229,6 +229,8 @@ class VenueModel:
     simm: SimmParameters | None = None  # the simm model's constants (zkmargin.margin.simm_params)
     description: str = ""
     _index: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Values derived from the (immutable) fields, computed once per instance: "digest" (model_digest).
+    _derived: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.instrument_decimals and (self.margin_model not in ("cross", "tiered", "isolated", "scenario")
@@ -799,7 +801,17 @@ def layout_length(layout: list[tuple[str, tuple[int, ...]]]) -> int:
 
 
 def model_digest(model: VenueModel) -> int:
-    """The model digest (module docstring): what the commitment and the circuit bind the account to."""
+    """The model digest (module docstring): what the commitment and the circuit bind the account to.
+
+    Computed once per VenueModel instance (the model is frozen: every field the digest reads is
+    immutable, and ``dataclasses.replace`` makes a new instance with its own cache)."""
+    digest = model._derived.get("digest")
+    if digest is None:
+        digest = model._derived["digest"] = _model_digest(model)
+    return digest
+
+
+def _model_digest(model: VenueModel) -> int:
     values = list(model.header(0)) + string_elements(model.model_id)
     for symbols in (model.instruments, model.assets):
         values.append(len(symbols))
