@@ -17,12 +17,15 @@ Roots of unity (see ``kernels``): ``w_n = 5^((r-1)/n)``, the convention of ffjav
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from zkmargin._numba_field import DISABLE_JIT, FR_ONE, _ld, _st, fr_add, fr_mul, fr_pow_small, fr_sub
+from zkmargin._threads import run_in_parts
 
 __all__ = [
     "LOCAL_LOG",
@@ -37,6 +40,12 @@ __all__ = [
 ]
 
 
+
+
+def _in_threads(kernel: Callable[..., None], n: int, args: tuple[Any, ...]) -> None:
+    """``kernel(*args, lo, hi)`` over [0, n) on numba's thread count of Python threads (serial
+    ``nogil`` kernels rather than ``parallel=True``: see ``zkmargin._threads``)."""
+    run_in_parts(lambda lo, hi: kernel(*args, lo, hi), n, 1 if DISABLE_JIT else numba.get_num_threads())
 
 
 @njit(cache=True)
@@ -62,16 +71,9 @@ def bit_reverse_inplace(a):
             _swap(a, i, j)
 
 
-@njit(cache=True, parallel=True)
-def _stage(a, tw, m, step, dif):
-    """One global butterfly stage (blocks of 2m, twiddle index j*step for offset j in a block),
-    parallel over its n/2 butterflies: decimation in time (``v = a[i1] * w``, then ``u + v``,
-    ``u - v``) or, with ``dif``, in frequency (``u + v``, ``(u - v) * w``).
-
-    One kernel for both directions (the flag is loop-invariant): one compilation instead of two.
-    """
-    half = a.shape[0] // 2
-    for b in prange(half):
+@njit(cache=True, nogil=True)
+def _stage_range(a, tw, m, step, dif, r_lo, r_hi):
+    for b in range(r_lo, r_hi):
         j = b & (m - 1)
         i0 = 2 * b - j
         i1 = i0 + m
@@ -88,6 +90,16 @@ def _stage(a, tw, m, step, dif):
                 v = fr_mul(v, _ld(tw, j * step))
             _st(a, i0, fr_add(u, v))
             _st(a, i1, fr_sub(u, v))
+
+
+def _stage(a: Any, tw: Any, m: int, step: int, dif: bool) -> None:
+    """One global butterfly stage (blocks of 2m, twiddle index j*step for offset j in a block),
+    parallel over its n/2 butterflies: decimation in time (``v = a[i1] * w``, then ``u + v``,
+    ``u - v``) or, with ``dif``, in frequency (``u + v``, ``(u - v) * w``).
+
+    One kernel for both directions (the flag is loop-invariant): one compilation instead of two.
+    """
+    _in_threads(_stage_range, a.shape[0] // 2, (a, tw, m, step, dif))
 
 
 #: Block size (log2 elements) of the cache-local stages: 2^13 elements = 256 KiB, well inside L2.
@@ -123,11 +135,15 @@ def _local(a, tw, lo, size, n, dif):
         m = m // 2 if dif else 2 * m
 
 
-@njit(cache=True, parallel=True)
-def _local_blocks(a, tw, size, dif):
+@njit(cache=True, nogil=True)
+def _local_blocks_range(a, tw, size, dif, r_lo, r_hi):
     n = a.shape[0]
-    for blk in prange(n // size):
+    for blk in range(r_lo, r_hi):
         _local(a, tw, blk * size, size, n, dif)
+
+
+def _local_blocks(a: Any, tw: Any, size: int, dif: bool) -> None:
+    _in_threads(_local_blocks_range, a.shape[0] // size, (a, tw, size, dif))
 
 
 # The drivers are plain Python: a handful of kernel launches per transform, and no compilation of
@@ -168,17 +184,21 @@ def ntt_inplace(a: Any, tw: Any) -> None:
     dit_from_bitrev(a, tw)
 
 
-@njit(cache=True, parallel=True)
-def scale_bitrev(a, lo_tab, hi_tab, k):
-    """``a[hi * 2^k + lo] *= lo_tab[lo] * hi_tab[hi]``: a power table indexed in bit-reversed order
-    factored into two small tables (g^rev(i) = (g^(2^h))^rev_k(lo) * g^rev_h(hi))."""
+@njit(cache=True, nogil=True)
+def _scale_bitrev_range(a, lo_tab, hi_tab, k, r_lo, r_hi):
     n_lo = 1 << k
-    for hi in prange(a.shape[0] >> k):
+    for hi in range(r_lo, r_hi):
         f = _ld(hi_tab, hi)
         base = hi << k
         for lo in range(n_lo):
             i = base + lo
             _st(a, i, fr_mul(_ld(a, i), fr_mul(_ld(lo_tab, lo), f)))
+
+
+def scale_bitrev(a: Any, lo_tab: Any, hi_tab: Any, k: int) -> None:
+    """``a[hi * 2^k + lo] *= lo_tab[lo] * hi_tab[hi]``: a power table indexed in bit-reversed order
+    factored into two small tables (g^rev(i) = (g^(2^h))^rev_k(lo) * g^rev_h(hi))."""
+    _in_threads(_scale_bitrev_range, a.shape[0] >> k, (a, lo_tab, hi_tab, k))
 
 
 @njit(cache=True)
@@ -189,17 +209,21 @@ def reverse_tail(a):
         _swap(a, i, n - i)
 
 
-@njit(cache=True, parallel=True)
-def scale_by_powers(a, c, g, n_chunks):
-    """``a[i] *= c * g^i`` in place (Montgomery elements c, g), in ``n_chunks`` parallel chunks."""
+@njit(cache=True, nogil=True)
+def _scale_by_powers_range(a, c, g, n_chunks, r_lo, r_hi):
     n = a.shape[0]
-    for ch in prange(n_chunks):
+    for ch in range(r_lo, r_hi):
         lo = ch * n // n_chunks
         hi = (ch + 1) * n // n_chunks
         f = fr_mul(c, fr_pow_small(g, lo))
         for i in range(lo, hi):
             _st(a, i, fr_mul(_ld(a, i), f))
             f = fr_mul(f, g)
+
+
+def scale_by_powers(a: Any, c: Any, g: Any, n_chunks: int) -> None:
+    """``a[i] *= c * g^i`` in place (Montgomery elements c, g), in ``n_chunks`` parallel chunks."""
+    _in_threads(_scale_by_powers_range, n_chunks, (a, c, g, n_chunks))
 
 
 def powers(out: Any, c: Any, g: Any, n_chunks: int) -> None:

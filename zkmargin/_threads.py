@@ -4,43 +4,58 @@ The numba kernels of the prover (``prover._msm``) and of the verifier's pairing 
 split coarse work (MSM windows, chunks of points, pairs of a Miller loop) over the cores this way
 rather than with ``parallel=True``: numba compiles a ``parfor`` loop body a second time as a gufunc
 after its parfor passes, which costs about three times the compilation of the same kernel written
-serially (7.5 against 2.2 CPU-s for the G2 bucket kernel of the MSM, measured), and at this grain
-threads started from Python cost nothing measurable (a thread start is tens of microseconds).
+serially (7.5 against 2.2 CPU-s for the G2 bucket kernel of the MSM, measured). The helper threads
+are kept in a pool (per process: a forked child makes its own), so a call costs tens of
+microseconds (starting threads per call cost 5 ms in three 2^16 NTTs: 8%, measured).
 The kernels must be compiled with ``nogil=True``.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["run_in_parts"]
 
 
-def run_in_parts(part: Callable[[int, int], None], n: int, threads: int) -> None:
-    """``part(lo, hi)`` over [0, n) split into ``min(threads, n)`` contiguous ranges, one thread each.
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_key = (0, 0)  # (pid, workers) of _pool
 
-    The calling thread runs the first range itself; an exception raised in any range is re-raised
-    here once every range has finished.
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_key
+    with _lock:
+        key = (os.getpid(), workers)
+        if _pool is None or _pool_key[0] != key[0] or _pool_key[1] < workers:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zkmargin-kernel")
+            _pool_key = key
+        return _pool
+
+
+def run_in_parts(part: Callable[[int, int], None], n: int, threads: int) -> None:
+    """``part(lo, hi)`` over [0, n) split into ``min(threads, n)`` contiguous ranges, run at once.
+
+    The calling thread runs the first range itself, pooled threads the others; an exception raised
+    in any range is re-raised here once every range has finished.
     """
     t = min(threads, n)
     if t <= 1:
         if n > 0:
             part(0, n)
         return
-    errors: list[BaseException] = []
-
-    def guarded(lo: int, hi: int) -> None:
-        try:
-            part(lo, hi)
-        except BaseException as e:  # re-raised in the caller's thread below
-            errors.append(e)
-
-    others = [threading.Thread(target=guarded, args=(k * n // t, (k + 1) * n // t)) for k in range(1, t)]
-    for th in others:
-        th.start()
-    guarded(0, n // t)
-    for th in others:
-        th.join()
-    if errors:
-        raise errors[0]
+    pool = _executor(t - 1)
+    futures: list[Future[None]] = [pool.submit(part, k * n // t, (k + 1) * n // t) for k in range(1, t)]
+    error: BaseException | None = None
+    try:
+        part(0, n // t)
+    except BaseException as e:  # re-raised once the other ranges are done (they use the arrays)
+        error = e
+    for f in futures:
+        exc = f.exception()
+        if error is None and exc is not None:
+            error = exc
+    if error is not None:
+        raise error

@@ -25,8 +25,8 @@ _PROBES: dict[str, tuple[tuple[str, str], ...]] = {
     "setup": (("zkmargin.prover._msm", "_fixed_base_affine_chunks"), ("zkmargin.prover._msm", "_table_rows_range")),
     "prover": (
         ("zkmargin._numba_field", "sparse_matvec"),
-        ("zkmargin.prover._ntt", "_stage"),
-        ("zkmargin.prover._ntt", "_local_blocks"),
+        ("zkmargin.prover._ntt", "_stage_range"),
+        ("zkmargin.prover._ntt", "_local_blocks_range"),
         ("zkmargin.prover._msm", "_pippenger_affine_windows"),
         ("zkmargin.prover._msm", "_signed_digits_range"),
         ("zkmargin.prover._msm", "_glv_digits_range"),
