@@ -259,7 +259,13 @@ def test_lying_sign_only_the_range_check_stops_it():
     model, market, pf, acc, mkt = _vectors()
     t = 501 * 10**(model.value_decimals - 2)
     assert _run(model, acc, mkt, t) == ["surplus/assert_bits/recompose"]
-    target = (acc[_amount_index(model, 1)] + (1 << AMOUNT_BITS)) % R
+    assert _run(model, acc, mkt, t, _sign_lie(acc[_amount_index(model, 1)])) == ["asset[1]/amount/sign/recompose"]
+
+
+def _sign_lie(amount: int):
+    """A "bits.decompose" hint that flips the top (sign) bit of the decomposition of amount + 2**64:
+    a borrowed balance declared held (every other decomposition stays honest)."""
+    target = (amount + (1 << AMOUNT_BITS)) % R
 
     def lie(ins):
         x, n = ins
@@ -267,8 +273,7 @@ def test_lying_sign_only_the_range_check_stops_it():
         if n == AMOUNT_BITS + 1 and x == target:
             bits[AMOUNT_BITS] ^= 1  # "non-negative"
         return bits
-
-    assert _run(model, acc, mkt, t, {"bits.decompose": lie}) == ["asset[1]/amount/sign/recompose"]
+    return {"bits.decompose": lie}
 
 
 def test_tiered_lying_sign_fails_at_the_sign():
@@ -285,16 +290,7 @@ def test_tiered_lying_sign_fails_at_the_sign():
     j = borrowed[0]
     acc, mkt = pf.to_field_elements(model), market.to_field_elements(model)
     assert _run(model, acc, mkt, 0) in ([], ["surplus/assert_bits/recompose"])  # honest: only the verdict
-    target = (acc[_amount_index(model, j)] + (1 << AMOUNT_BITS)) % R
-
-    def lie(ins):
-        x, n = ins
-        bits = [(x >> i) & 1 for i in range(n)]
-        if n == AMOUNT_BITS + 1 and x == target:
-            bits[AMOUNT_BITS] ^= 1  # "non-negative"
-        return bits
-
-    bad = _run(model, acc, mkt, 0, {"bits.decompose": lie})
+    bad = _run(model, acc, mkt, 0, _sign_lie(acc[_amount_index(model, j)]))
     assert f"asset[{j}]/amount/sign/recompose" in bad, bad
 
 
