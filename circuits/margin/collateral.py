@@ -1,7 +1,7 @@
 """Flat-haircut collateral of the cross and scenario models, unsigned or signed (borrowed balances).
 
 Unsigned (the default): each amount is range-checked to [0, 2**AMOUNT_BITS) and counts
-``a * p * (RS - h)`` (``flat_collateral``): 65 + 2 = 67 constraints per asset.
+``a * p * (RS - h)`` (``collateral_equity``): 65 + 2 = 67 constraints per asset.
 
 Signed collateral (``model.signed_collateral``, header index 14 = 1; unified accounts: Mango v4's
 health, 01's account value, portfolio-margin accounts): an amount may be negative, a borrowed
@@ -45,8 +45,8 @@ from ..std import rangecheck, signed
 from . import gadgets
 from .base import Segments
 
-__all__ = ["collateral_equity", "collateral_cost", "signed_flat_collateral", "SIGNED_COLLATERAL_COST",
-           "asset_scale", "wide_asset_value", "WIDE_VALUE_COST", "WIDE_SIGNED_VALUE_COST"]
+__all__ = ["collateral_equity", "collateral_cost", "SIGNED_COLLATERAL_COST", "asset_scale", "asset_value",
+           "asset_value_cost", "wide_asset_value", "WIDE_VALUE_COST", "WIDE_SIGNED_VALUE_COST"]
 
 #: Constraints of one signed collateral slot (module docstring).
 SIGNED_COLLATERAL_COST = AMOUNT_BITS + 3 + 3
@@ -58,8 +58,8 @@ WIDE_SIGNED_VALUE_COST = WIDE_AMOUNT_BITS + 3 + 1 + WIDE_VALUE_BITS + 3
 
 def asset_scale(model: VenueModel, j: int) -> int:
     """10**(QD - q_j): what turns amount * price of asset slot j into the model's value unit
-    10**-(QD+PD) (1 without per-symbol decimals, and for padding slots)."""
-    return 10 ** (model.quantity_decimals - model.asset_quantity_decimals(j))
+    10**-(QD+PD) (``VenueModel.asset_scale``; 1 without per-symbol decimals, and for padding slots)."""
+    return model.asset_scale(j)
 
 
 def wide_asset_value(api: API, model: VenueModel, j: int, amount: VarLike, price: Var) -> tuple[Var, Var | None]:
@@ -89,56 +89,55 @@ def wide_asset_value(api: API, model: VenueModel, j: int, amount: VarLike, price
     return value, neg
 
 
-def signed_flat_collateral(api: API, amount: VarLike, price: Var, haircut: Var, liability_weight: Var,
-                           rs: int) -> Var:
-    """``a * p * (RS - h)`` for a >= 0, ``a * p * lw`` for a < 0 (a signed amount of width AMOUNT_BITS).
+def asset_value(api: API, model: VenueModel, j: int, amount: VarLike, price: Var) -> tuple[Var, Var | None]:
+    """(V_j, sign) of asset slot j, the amount range-checked: with per-symbol decimals
+    ``wide_asset_value``; signed collateral the sign of the amount (the top bit of its AMOUNT_BITS
+    range check: |a| < 2**64) and a * p; else the amount in [0, 2**AMOUNT_BITS) and a * p, sign None.
+    The one reading of a collateral slot the cross, scenario and tiered circuits share.
 
-    Cost: SIGNED_COLLATERAL_COST (70) constraints.
-    Soundness: the amount is range-checked here (|a| < 2**AMOUNT_BITS) and its sign is a bit of
-        that range check; precondition (market): price < 2**PRICE_BITS, haircut <= RS <= lw <=
-        10 * RS.
+    Cost: ``asset_value_cost(model)``.
+    Soundness: the amount is range-checked here and its sign is a bit of that check (a prover cannot
+        call a borrowed balance held); precondition (market): price < 2**PRICE_BITS.
     """
-    with api.scope("amount"):
-        neg = signed.sign(api, amount, bits=AMOUNT_BITS)
-    value = api.mul(amount, price, label="amount*price")
-    held = rs - haircut
-    weight = held + api.mul(neg, liability_weight - held, label="weight")
-    return api.mul(value, weight, label="value*weight")
+    if model.per_symbol_decimals:
+        return wide_asset_value(api, model, j, amount, price)
+    if model.signed_collateral:
+        with api.scope("amount"):
+            neg = signed.sign(api, amount, bits=AMOUNT_BITS)
+        return api.mul(amount, price, label="amount*price"), neg
+    a = gadgets.checked_amount(api, amount)
+    return api.mul(a, price, label="amount*price"), None
+
+
+def asset_value_cost(model: VenueModel) -> int:
+    """Constraints of ``asset_value``: 66 unsigned, 68 signed; per-symbol decimals WIDE_VALUE_COST (259)
+    or WIDE_SIGNED_VALUE_COST (263)."""
+    if model.per_symbol_decimals:
+        return WIDE_SIGNED_VALUE_COST if model.signed_collateral else WIDE_VALUE_COST
+    return AMOUNT_BITS + (3 if model.signed_collateral else 1) + 1
 
 
 def collateral_equity(api: API, model: VenueModel, account: Segments, market: Segments) -> Var:
-    """The collateral part of the equity, scaled by RS: ``sum_j C_j`` over every asset slot.
+    """The collateral part of the equity, scaled by RS: ``sum_j C_j`` over every asset slot, each
+    ``V_j * w_j`` (``asset_value``) with the weight ``w_j = RS - h_j`` for a held balance and, signed,
+    ``w_j = (RS - h_j) + neg_j * (lw_j - (RS - h_j))``: the liability weight for a borrowed one.
 
-    Unsigned: ``gadgets.checked_amount`` then ``a * p * (RS - h)`` (the constraints and labels the
-    cross and scenario circuits always had); signed: ``signed_flat_collateral``.
     Cost: ``collateral_cost(model)``.
+    Soundness: precondition (market) haircut <= RS <= lw <= 10 * RS; bounds in the module docstring.
     """
     rs = model.rate_scale
     equity = api.const(0)
     for j in range(model.n_assets):
         with api.scope(f"asset[{j}]"):
-            price, haircut = market["prices"][j], market["haircuts"][j]
-            if model.per_symbol_decimals:
-                value, neg = wide_asset_value(api, model, j, account["amounts"][j], price)
-                held = rs - haircut
-                if neg is None:
-                    equity = equity + api.mul(value, held, label="value*weight")
-                else:
-                    weight = held + api.mul(neg, market["liability_weights"][j] - held, label="weight")
-                    equity = equity + api.mul(value, weight, label="value*weight")
-            elif model.signed_collateral:
-                equity = equity + signed_flat_collateral(api, account["amounts"][j], price, haircut,
-                                                         market["liability_weights"][j], rs)
-            else:
-                a = gadgets.checked_amount(api, account["amounts"][j])
-                value = api.mul(a, price, label="amount*price")
-                equity = equity + api.mul(value, rs - haircut, label="value*weight")
+            value, neg = asset_value(api, model, j, account["amounts"][j], market["prices"][j])
+            held = rs - market["haircuts"][j]
+            weight = held if neg is None else held + api.mul(neg, market["liability_weights"][j] - held,
+                                                             label="weight")
+            equity = equity + api.mul(value, weight, label="value*weight")
     return equity
 
 
 def collateral_cost(model: VenueModel) -> int:
     """Constraints of ``collateral_equity``: 67 per asset unsigned, 70 signed; with per-symbol
     decimals 260 unsigned, 265 signed (``wide_asset_value`` plus the weight)."""
-    if model.per_symbol_decimals:
-        return model.n_assets * (WIDE_SIGNED_VALUE_COST + 2 if model.signed_collateral else WIDE_VALUE_COST + 1)
-    return model.n_assets * (SIGNED_COLLATERAL_COST if model.signed_collateral else 65 + 2)
+    return model.n_assets * (asset_value_cost(model) + (2 if model.signed_collateral else 1))

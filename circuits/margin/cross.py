@@ -33,13 +33,7 @@ from . import gadgets
 from .base import MarginCircuit, Segments, check_cost, statement_cost
 from .collateral import collateral_cost, collateral_equity
 
-__all__ = ["CrossMargin", "cross_cost", "rate_requirement", "rate_requirement_cost", "flat_collateral",
-           "position_slot_cost"]
-
-#: Constraints of one position slot besides its bracket schedule: range checks, uPnL, notional
-#: (without per-instrument decimals; ``position_slot_cost`` in general).
-POSITION_COST = gadgets.CHECKED_POSITION_COST + 2
-
+__all__ = ["CrossMargin", "cross_cost", "rate_requirements", "rate_requirement_cost", "position_slot_cost"]
 
 def position_slot_cost(model: VenueModel) -> int:
     """Constraints of one position slot besides its bracket schedule: ``gadgets.position_cost`` plus
@@ -53,20 +47,16 @@ def _basis_requirement(api: API, basis: str, market: Segments, i: int, n: Var) -
     return gadgets.progressive(api, n, market["rate_bounds"][i], market["maintenance_rates"][i], bits=NOTIONAL_BITS)
 
 
-def rate_requirement(api: API, model: VenueModel, market: Segments, i: int, pos: gadgets.Position) -> Var:
-    """Instrument i's requirement scaled by RS: initial: the initial rate of the notional's tier on the
-    whole notional (``gadgets.tier_rate``); maintenance: ``P_i(|s_i| * m_i)`` over the marginal brackets.
+def rate_requirements(api: API, model: VenueModel, market: Segments, i: int, pos: gadgets.Position) -> dict[str, Var]:
+    """Instrument i's requirement scaled by RS for each basis of ``model.bases`` (both for
+    "initial+maintenance"), the notional computed once: initial, the initial rate of the notional's
+    tier on the whole notional (``gadgets.tier_rate``); maintenance, ``P_i(|s_i| * m_i)`` over the
+    marginal brackets.
 
     Cost: ``rate_requirement_cost(model)``.
-    Soundness: the notional is below 2**127 (|s| < 2**63 checked, mark < 2**64 by the market
-        precondition), within the 128-bit comparison width; bounds are the market's.
+    Soundness: the notional is below 2**128 (``gadgets.model_position``), within the 128-bit
+        comparison width; bounds are the market's.
     """
-    return rate_requirements(api, model, market, i, pos)[model.requirement]
-
-
-def rate_requirements(api: API, model: VenueModel, market: Segments, i: int, pos: gadgets.Position) -> dict[str, Var]:
-    """``rate_requirement`` for each basis of ``model.bases`` (both for "initial+maintenance"), the
-    notional computed once. Cost: ``rate_requirement_cost(model)``."""
     n = gadgets.notional(api, pos, market["marks"][i])
     out: dict[str, Var] = {}
     for basis in model.bases:
@@ -76,7 +66,7 @@ def rate_requirements(api: API, model: VenueModel, market: Segments, i: int, pos
 
 
 def rate_requirement_cost(model: VenueModel) -> int:
-    """Constraints of ``rate_requirements`` besides the notional (counted in POSITION_COST)."""
+    """Constraints of ``rate_requirements`` besides the notional (counted in ``position_slot_cost``)."""
     k = model.n_rate_brackets
     return sum(gadgets.tier_rate_cost(k, NOTIONAL_BITS) if b == "initial"
                else gadgets.progressive_cost(k, NOTIONAL_BITS) for b in model.bases)
@@ -96,16 +86,6 @@ def positions_upnl_and_requirement(api: API, model: VenueModel, account: Segment
             for b, q in rate_requirements(api, model, market, i, pos).items():
                 requirement[b] = requirement[b] + q
     return upnl, requirement
-
-
-def flat_collateral(api: API, amount: Var, price: Var, haircut: Var, rs: int) -> Var:
-    """``amount * price * (RS - haircut)``, below 2**188. Cost: 2 constraints.
-
-    Precondition: amount range-checked (``gadgets.checked_amount``); price < 2**64 and
-    haircut <= RS (market).
-    """
-    value = api.mul(amount, price, label="amount*price")
-    return api.mul(value, rs - haircut, label="value*weight")
 
 
 def cross_cost(model: VenueModel) -> int:

@@ -69,6 +69,7 @@ __all__ = ["ScenarioMargin", "scenario_cost", "BINDING_WIRE", "loss_bits", "RISK
 #: Name of the private wire holding the 0-based index of the binding (worst) scenario.
 BINDING_WIRE = "report/binding_scenario"
 
+
 def loss_bits(model: VenueModel) -> int:
     """Signed width of the losses and floors: LOSS_BITS (137), one more with per-instrument decimals
     (|S_i| * R_i < 2**128 per instrument, so |loss| and floor < 2**138)."""

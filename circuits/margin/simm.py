@@ -49,9 +49,8 @@ from ..std import rangecheck, signed
 from ..std._common import as_var
 from ..std.cmp import is_less_unchecked
 from ..std.select import is_zero
-from . import gadgets
 from .base import MarginCircuit, Segments, check_cost, statement_cost
-from .cross import flat_collateral
+from .collateral import collateral_cost, collateral_equity
 
 __all__ = ["SimmMargin", "simm_cost", "assert_csqrt", "csqrt_cost", "MAX_SENS"]
 
@@ -195,7 +194,7 @@ def simm_cost(model: VenueModel) -> int:
     """Constraints of ``SimmMargin(model=model)`` (a test pins it against the compiled count)."""
     p = _check(model)
     unread = 2 * (model.n_instruments - len(model.instruments))
-    return (statement_cost(model) + unread + model.n_assets * (65 + 2) + _margin_type_cost(p, False)
+    return (statement_cost(model) + unread + collateral_cost(model) + _margin_type_cost(p, False)
             + _margin_type_cost(p, True) + check_cost(model))
 
 
@@ -265,12 +264,7 @@ class SimmMargin(MarginCircuit):
     def margin(self, api: API, account: Segments, market: Segments) -> None:
         model = self.model
         p = _check(model)
-        rs = model.rate_scale
-        equity = api.const(0)
-        for j in range(model.n_assets):
-            with api.scope(f"asset[{j}]"):
-                a = gadgets.checked_amount(api, account["amounts"][j])
-                equity = equity + flat_collateral(api, a, market["prices"][j], market["haircuts"][j], rs)
+        equity = collateral_equity(api, model, account, market)  # flat haircuts, as the cross model
         with api.scope("delta"):
             delta = _margin(api, p, account["delta"], vega=False)
         with api.scope("vega"):

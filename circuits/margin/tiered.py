@@ -36,14 +36,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from zkmargin.margin.limits import AMOUNT_BITS, NOTIONAL_BITS
+from zkmargin.margin.limits import NOTIONAL_BITS
 from zkmargin.margin.model import VenueModel
 
-from ..api import API, Var
-from ..std import signed
+from ..api import API
 from . import gadgets
 from .base import MarginCircuit, Segments, check_cost, statement_cost
-from .collateral import WIDE_SIGNED_VALUE_COST, WIDE_VALUE_COST, wide_asset_value
+from .collateral import asset_value, asset_value_cost
 from .cross import position_slot_cost, positions_upnl_and_requirement, rate_requirement_cost
 
 __all__ = ["TieredMargin", "tiered_cost"]
@@ -53,15 +52,9 @@ def tiered_cost(model: VenueModel) -> int:
     """Constraints of ``TieredMargin(model=model)`` (a test pins it against the compiled count)."""
     return (statement_cost(model)
             + model.n_instruments * (position_slot_cost(model) + rate_requirement_cost(model))
-            + model.n_assets * (_asset_value_cost(model) + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
+            + model.n_assets * (asset_value_cost(model) + (3 if model.signed_collateral else 0)
+                                + gadgets.progressive_cost(model.n_tiers, NOTIONAL_BITS))
             + check_cost(model))
-
-
-def _asset_value_cost(model: VenueModel) -> int:
-    """Constraints of one asset slot besides its schedule (module docstring)."""
-    if model.signed_collateral:
-        return (WIDE_SIGNED_VALUE_COST if model.per_symbol_decimals else AMOUNT_BITS + 3 + 1) + 3
-    return WIDE_VALUE_COST if model.per_symbol_decimals else 65 + 1
 
 
 class TieredMargin(MarginCircuit):
@@ -75,16 +68,7 @@ class TieredMargin(MarginCircuit):
         equity = api.const(0)
         for j in range(model.n_assets):
             with api.scope(f"asset[{j}]"):
-                neg: Var | None = None
-                if model.per_symbol_decimals:  # 128-bit amounts at the asset's decimals, the value capped
-                    value, neg = wide_asset_value(api, model, j, account["amounts"][j], market["prices"][j])
-                elif model.signed_collateral:
-                    with api.scope("amount"):
-                        neg = signed.sign(api, account["amounts"][j], bits=AMOUNT_BITS)
-                    value = api.mul(account["amounts"][j], market["prices"][j], label="amount*price")
-                else:
-                    a = gadgets.checked_amount(api, account["amounts"][j])
-                    value = api.mul(a, market["prices"][j], label="amount*price")
+                value, neg = asset_value(api, model, j, account["amounts"][j], market["prices"][j])
                 if neg is not None:  # |V|: the schedule reads the magnitude; a borrowed balance skips it
                     value = api.mul(value, 1 - 2 * neg, label="|value|")
                 weights = [rs - h for h in market["tier_haircuts"][j]]

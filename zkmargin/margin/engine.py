@@ -443,26 +443,30 @@ def _report(model: VenueModel, t: int, equity: int, requirement: int, surplus: i
 
 def collateral_scale(model: VenueModel, j: int) -> int:
     """10**(QD - q_j): turns amount * price of asset slot j into the value unit 10**-(QD+PD) (cross,
-    scenario, tiered; 1 unless the model declares per-symbol decimals)."""
-    return 10 ** (model.quantity_decimals - model.asset_quantity_decimals(j))
+    scenario, tiered; ``VenueModel.asset_scale``: 1 unless the model declares per-symbol decimals)."""
+    return model.asset_scale(j)
 
 
-def model_size(model: VenueModel, i: int, size: int, mark: int, entry: int, symbol: str) -> int:
+def model_size(model: VenueModel, i: int, ins: InstrumentData, size: int, entry: int) -> int:
     """Instrument slot i's size in the model's quantity unit: ``size * 10**(QD - q_i)`` (the size
     itself without per-instrument decimals).
 
     Per-instrument decimals (``decimals.instruments``, ``zkmargin.margin.limits``): |size| < 2**128
-    base units, and |S| * mark (the notional) and |S| * entry (the entry value) must each stay below
-    2**NOTIONAL_BITS, the caps the circuit range-checks (``circuits.margin.gadgets.model_position``).
+    base units, and |S| * mark (the notional), |S| * entry (the entry value) and, scenario, |S| * R_i
+    (``risk_bound``: every P&L and floor term) must each stay below 2**NOTIONAL_BITS, the caps the
+    circuit range-checks (``circuits.margin.gadgets.model_position``, ``circuits.margin.scenario``).
     Raises:
         SchemaError: a cap reached: the account is outside the model (the circuit has no witness).
     """
     scaled = size * model.instrument_scale(i)
     if model.wide_sizes:
-        for what, price in (("notional", mark), ("entry value", entry)):
-            if (abs(scaled) * price) >> _limits.NOTIONAL_BITS:
-                raise SchemaError("portfolio", f"position {symbol}",
-                                  f"its {what} (size {size} base units at price {price}) reaches "
+        caps = [("notional", ins.mark), ("entry value", entry)]
+        if model.spec.scenarios:
+            caps.append(("risk", risk_bound(model, ins)))
+        for what, factor in caps:
+            if (abs(scaled) * factor) >> _limits.NOTIONAL_BITS:
+                raise SchemaError("portfolio", f"position {ins.symbol}",
+                                  f"its {what} (size {size} base units times {factor}) reaches "
                                   f"2^{_limits.NOTIONAL_BITS} value units: outside the model's bounds "
                                   "(zkmargin.margin.limits.NOTIONAL_BITS)")
     return scaled
@@ -538,13 +542,8 @@ def _pooled(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -> 
             asset_lines.append(AssetLine(j, asset.symbol, a, value * rs, weighted))
     scaled = []  # sizes in the model's quantity unit (per-instrument decimals: s * 10**(QD - q_i))
     for i, ins in enumerate(market.instruments):
-        s = model_size(model, i, sizes[i], ins.mark, entries[i], ins.symbol)
+        s = model_size(model, i, ins, sizes[i], entries[i])
         scaled.append(s)
-        if kind == "scenario" and model.wide_sizes and (abs(s) * risk_bound(model, ins)) >> _limits.NOTIONAL_BITS:
-            raise SchemaError("portfolio", f"position {ins.symbol}",
-                              f"its risk (size {sizes[i]} base units times the largest |risk| or short option minimum "
-                              f"{risk_bound(model, ins)}) reaches 2^{_limits.NOTIONAL_BITS} value units: outside the "
-                              "model's bounds (zkmargin.margin.limits.NOTIONAL_BITS)")
         upnl = rs * s * (ins.mark - entries[i])
         notional = abs(s) * ins.mark
         req = _requirement(model, ins, notional) if kind != "scenario" else 0
@@ -625,7 +624,7 @@ def _isolated(model: VenueModel, market: Market, portfolio: Portfolio, t: int) -
     for i, ins in enumerate(market.instruments):
         if not sizes[i]:
             continue
-        s = model_size(model, i, sizes[i], ins.mark, entries[i], ins.symbol)
+        s = model_size(model, i, ins, sizes[i], entries[i])
         notional = abs(s) * ins.mark
         upnl = rs * s * (ins.mark - entries[i])
         req = _requirement(model, ins, notional)

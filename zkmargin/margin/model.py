@@ -22,13 +22,14 @@ weight per asset (10**-RD, at least RS = 100 %) in a ``liability_weights`` segme
 haircuts, and a negative balance counts ``amount * price * liability_weight`` (a positive one
 ``amount * price * (RS - haircut)`` as before). Without the flag nothing changes.
 
-Per-symbol decimals (``decimals.assets`` in the model document; health, cross, scenario and tiered,
-for collateral assets; instruments keep QD): asset j's
-amounts are in base units of 10**-q_j with its own q_j <= QD (WETH 18, WBTC 8, USDC 6, as the
-token contracts declare them), so an on-chain balance is taken as it is; such a model allows
-amounts up to 2**WIDE_AMOUNT_BITS (2**128) base units (``zkmargin.margin.limits``). Its market
-header is unchanged (QD is the largest q_j); the q_j are bound by the model digest and are
-compile-time constants of the circuit (one scale per slot).
+Per-symbol decimals (``decimals.assets`` in the model document: health, cross, scenario and tiered;
+``decimals.instruments``: cross, tiered, isolated and scenario without spreads): asset j's amounts are
+in base units of 10**-q_j with its own q_j <= QD (WETH 18, WBTC 8, USDC 6, as the token contracts
+declare them), so an on-chain balance is taken as it is, and likewise instrument i's sizes at its
+q_i (``instrument_scale``); such a model allows amounts up to 2**WIDE_AMOUNT_BITS (2**128) base units
+and, with instrument decimals, sizes up to 2**WIDE_SIZE_BITS (``zkmargin.margin.limits``). Its market
+header is unchanged (QD is the largest q); the q are bound by the model digest and are compile-time
+constants of the circuit (one scale per slot).
 
 Field-element vectors (what the circuits hash)
 -----------------------------------------------
@@ -292,6 +293,11 @@ class VenueModel:
     def asset_quantity_decimals(self, j: int) -> int:
         """The quantity decimals of asset slot j: its declared decimals, else QD (padding slots: QD)."""
         return self.asset_decimals[j] if j < len(self.asset_decimals) else self.quantity_decimals
+
+    def asset_scale(self, j: int) -> int:
+        """10**(QD - q_j): turns amount * price of asset slot j (base units of its own decimals) into the
+        value unit 10**-(QD+PD) (1 without per-asset decimals, and for padding slots)."""
+        return 10 ** (self.quantity_decimals - self.asset_quantity_decimals(j))
 
     def instrument_quantity_decimals(self, i: int) -> int:
         """The size decimals of instrument slot i: its declared decimals, else QD (padding slots: QD)."""

@@ -319,10 +319,7 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         if requirement not in allowed:
             raise doc.fail("parameters.requirement",
                            f"expected one of {', '.join(allowed)} for the {kind} model, got {show_value(requirement)}")
-    statement = pdict.get("statement", "surplus")
-    if statement not in STATEMENT_CODES:
-        raise doc.fail("parameters.statement",
-                       f"expected one of {', '.join(STATEMENT_CODES)}, got {show_value(statement)}")
+    statement = _statement(doc, pdict)
     if spec.scenarios:
         floor = pdict["short_option_floor"]
         if not isinstance(floor, bool):
@@ -355,6 +352,15 @@ def _parse_model(doc: _Doc, v: Any) -> VenueModel:
         spreads=spreads,
         description=doc.description(d),
     )
+
+
+def _statement(doc: _Doc, params: dict[str, Any]) -> str:
+    """``parameters.statement`` (optional, default "surplus"): one of ``STATEMENT_CODES``."""
+    statement = params.get("statement", "surplus")
+    if statement not in STATEMENT_CODES:
+        raise doc.fail("parameters.statement",
+                       f"expected one of {', '.join(STATEMENT_CODES)}, got {show_value(statement)}")
+    return str(statement)
 
 
 #: Models that accept signed collateral (``parameters.signed_collateral``: borrowed balances).

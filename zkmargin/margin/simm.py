@@ -234,7 +234,7 @@ def parse_simm_model(doc: Any, v: Any) -> VenueModel:
         SchemaError: any field missing, unknown, mistyped or out of the bounds of ``simm_params``.
     """
     from .model import VenueModel
-    from .schema import _ID, _SYMBOL, _VENUE, _symbols
+    from .schema import _ID, _SYMBOL, _VENUE, _statement, _symbols
 
     top = ("version", "kind", "model_id", "venue", "margin_model", "sizes", "factors", "assets", "decimals",
            "parameters")
@@ -250,11 +250,7 @@ def parse_simm_model(doc: Any, v: Any) -> VenueModel:
     vd = qd + pd
     p = doc.as_obj(d["parameters"], "parameters", _PARAM_KEYS, ("statement",),
                    why=lambda k: " (not a parameter of the simm model)")
-    from .model import STATEMENT_CODES
-    statement = p.get("statement", "surplus")
-    if statement not in STATEMENT_CODES:
-        raise doc.fail("parameters.statement",
-                       f"expected one of {', '.join(STATEMENT_CODES)}, got {show_value(statement)}")
+    statement = _statement(doc, p)
     for k in ("risk_class", "calibration"):
         if not isinstance(p[k], str) or not 0 < len(p[k]) <= 200:
             raise doc.fail(f"parameters.{k}", f"expected a label of 1 to 200 characters, got {show_value(p[k])}")
