@@ -35,15 +35,10 @@ dbl-2008-s-1, mdbl-2008-s-1, add-2008-s, madd-2008-s; affine chord/tangent for b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import numba
 import numpy as np
 from numba import njit, prange
 
 from zkmargin._numba_field import (
-    DISABLE_JIT,
     adc,
     fe_add,
     fe_dbl,
@@ -61,7 +56,11 @@ from zkmargin._numba_field import (
     mac,
     sbb,
 )
-from zkmargin._threads import run_in_parts
+
+# The kernels are serial and release the GIL (``nogil``); ``zkmargin._threads`` says why they are not
+# ``parallel=True``.
+from zkmargin._threads import kernel_threads as _threads
+from zkmargin._threads import run_kernel as _in_threads
 from zkmargin.field import Q
 
 from . import _glv
@@ -628,19 +627,6 @@ def _xyzz_eq(p, q):
     if _is_inf(p) or _is_inf(q):
         return _is_inf(p) and _is_inf(q)
     return fe_eq(fe_mul(p[0], q[2]), fe_mul(q[0], p[2])) and fe_eq(fe_mul(p[1], q[3]), fe_mul(q[1], p[3]))
-
-
-def _threads() -> int:
-    return 1 if DISABLE_JIT else max(1, numba.get_num_threads())
-
-
-def _in_threads(kernel: Callable[..., None], n: int, args: tuple[Any, ...]) -> None:
-    """``kernel(*args, lo, hi)`` over [0, n) in :func:`_threads` contiguous parts, one thread each.
-
-    The kernels are serial and release the GIL (``nogil``): see ``zkmargin._threads`` for why
-    they are not ``parallel=True``.
-    """
-    run_in_parts(lambda lo, hi: kernel(*args, lo, hi), n, _threads())
 
 
 #: When False, :func:`msm` never chooses GLV on its own (side-by-side measurements switch it:

@@ -17,15 +17,15 @@ Roots of unity (see ``kernels``): ``w_n = 5^((r-1)/n)``, the convention of ffjav
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import numba
 import numpy as np
 from numba import njit
 
 from zkmargin._numba_field import DISABLE_JIT, FR_ONE, _ld, _st, fr_add, fr_mul, fr_pow_small, fr_sub
-from zkmargin._threads import run_in_parts
+
+# Serial ``nogil`` kernels rather than ``parallel=True``: see ``zkmargin._threads``.
+from zkmargin._threads import run_kernel as _in_threads
 
 __all__ = [
     "LOCAL_LOG",
@@ -38,14 +38,6 @@ __all__ = [
     "scale_bitrev",
     "powers",
 ]
-
-
-
-
-def _in_threads(kernel: Callable[..., None], n: int, args: tuple[Any, ...]) -> None:
-    """``kernel(*args, lo, hi)`` over [0, n) on numba's thread count of Python threads (serial
-    ``nogil`` kernels rather than ``parallel=True``: see ``zkmargin._threads``)."""
-    run_in_parts(lambda lo, hi: kernel(*args, lo, hi), n, 1 if DISABLE_JIT else numba.get_num_threads())
 
 
 @njit(cache=True)

@@ -43,6 +43,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+from zkmargin._threads import kernel_threads as _threads
 from zkmargin._threads import run_in_parts
 from zkmargin.curve import G1Point, G2Point
 from zkmargin.errors import MalformedInputError, PointNotInSubgroupError
@@ -317,10 +318,6 @@ def _split_pairs(g1_points: Sequence[G1Point], g2_points: Sequence[G2Point | Pre
     pv = _g1_rows(var_p) if var_p else _empty()
     qv = _g2_rows(var_q) if var_q else _empty()
     return pp, coeffs, pv, qv
-
-
-def _threads() -> int:
-    return 1 if _field.DISABLE_JIT else int(_numba.get_num_threads())
 
 
 def _parallel(n: int) -> bool:

@@ -16,8 +16,9 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
-__all__ = ["run_in_parts"]
+__all__ = ["run_in_parts", "kernel_threads", "run_kernel"]
 
 
 _lock = threading.Lock()
@@ -59,3 +60,19 @@ def run_in_parts(part: Callable[[int, int], None], n: int, threads: int) -> None
             error = exc
     if error is not None:
         raise error
+
+
+def kernel_threads() -> int:
+    """How many parts a kernel call splits into: numba's thread count, 1 under ``NUMBA_DISABLE_JIT=1``
+    (the kernels then run as Python, which holds the GIL). Imports numba only when called (this
+    module is imported by ``zkmargin.verifier.fast``, which the base install loads without numba)."""
+    import numba
+
+    from zkmargin._numba_field import DISABLE_JIT
+
+    return 1 if DISABLE_JIT else max(1, int(numba.get_num_threads()))
+
+
+def run_kernel(kernel: Callable[..., None], n: int, args: tuple[Any, ...]) -> None:
+    """``kernel(*args, lo, hi)`` over [0, n) in ``kernel_threads()`` contiguous parts (``run_in_parts``)."""
+    run_in_parts(lambda lo, hi: kernel(*args, lo, hi), n, kernel_threads())
