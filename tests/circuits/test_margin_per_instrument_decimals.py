@@ -381,3 +381,27 @@ def test_example_cost_pinned():
 
     model = load_model(EX / "model_quantums.json")
     assert compile_circuit(circuit_for(model)).n_constraints == constraint_count(model) == 3794
+
+
+def test_lowered_risk_bound_fails_the_market_digest():
+    """scenario: a prover who lowers an instrument's risk bound R_i in the secret market vector (to let a
+    size past the risk cap) breaks the digest binding: R_i is bound like every market value; nothing
+    else changes (the honest vector's only violation, if any, is the verdict)."""
+    from zkmargin.encoding import market_digest
+    from zkmargin.margin import market_layout
+
+    model = WIDE_MODELS["scenario"]()
+    market, pf = _case(model, 1, 1, 1000, risk=1 << 40)
+    acc, honest = pf.to_field_elements(model), market.to_field_elements(model)
+    pos = 0
+    for name, shape in market_layout(model):
+        if name == "risk_bounds":
+            break
+        pos += shape[0] if len(shape) == 1 else shape[0] * shape[1]
+    assert honest[pos] == 1 << 40
+    verdict = _run(model, acc, honest, 0)
+    assert verdict in ([], ["surplus/assert_bits/recompose"])  # honest: at most the verdict itself
+    mkt = list(honest)
+    mkt[pos] = 1  # R_0: 2**40 -> 1
+    cs, w = build_unchecked(assign_vectors(model, acc, SALT, mkt, 0, CONTEXT, market_digest=market_digest(honest)))
+    assert sorted(violated(cs, w)) == sorted(["statement/market_digest/bind", *verdict])
