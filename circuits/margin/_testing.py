@@ -150,6 +150,7 @@ def _simm_sensitivity(rng: random.Random, threshold: int) -> int:
         v = rng.randrange(1, 1 << 30)
     else:
         v = (1 << 48) - rng.randrange(1, 1000)
+    v = min(v, (1 << 48) - 1)  # a threshold near the top (up to 5 T) must not leave the loader's |x| < 2**48
     return -v if rng.random() < 0.5 else v
 
 
